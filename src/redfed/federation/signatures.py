@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from http_sfv import Dictionary, InnerList, Item
+from http_sfv.dictionary import Dictionary
+from http_sfv.item import InnerList, Item
 
 from redfed.errors import Unauthorized
 from redfed.federation.keys import InvalidKeyError, load_private_key, load_public_key
@@ -216,9 +217,7 @@ def _check_required(signed: list[str], method: str, body: bytes | None, algorith
         raise SignatureError("Invalid pseudo-header (created) for rsa-sha256")
 
 
-def _created_time(
-    params: dict[str, str], headers: dict[str, str], signed: list[str]
-) -> datetime:
+def _created_time(params: dict[str, str], headers: dict[str, str], signed: list[str]) -> datetime:
     if "(created)" in signed:
         created = _int_param(params, "created")
         if created is None:
@@ -258,7 +257,9 @@ def _signing_string(
 # ---------------------------------------------------------------- shared checks
 
 
-_PARAM_RE = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"\\]*)"|([0-9]+(?:\.[0-9]+)?))\s*')
+_PARAM_RE = re.compile(
+    r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"\\]*)"|([0-9]+(?:\.[0-9]+)?))\s*'
+)
 
 
 def parse_signature_header(raw: str) -> dict[str, str]:
@@ -376,7 +377,6 @@ def _get(headers: Mapping[str, str], name: str) -> str | None:
 def _drop(headers: dict[str, str], *names: str) -> None:
     for key in [k for k in headers if k.lower() in names]:
         del headers[key]
-
 
 
 # ---------------------------------------------------------------- RFC 9421
