@@ -46,7 +46,8 @@ class SignatureError(Unauthorized):
     """Why a request's signature is refused; `public_message` is safe for the 401 body."""
 
     def __init__(self, reason: str, *, detail: str | None = None) -> None:
-        super().__init__(reason, detail=detail or reason)
+        # str(error) (what logs show) is "reason: detail"; only `reason` is ever sent back.
+        super().__init__(reason, detail=f"{reason}: {detail}" if detail else reason)
         self.reason = reason
 
 
