@@ -1,8 +1,8 @@
 """Build tiny but valid `.argosmodel` packages offline, for tests of the real argostranslate path.
 
 The model is a real CTranslate2 Transformer whose weights are chosen by hand so that it copies its
-input piece by piece through a known mapping (ROT13 on ASCII letters, a one-step shift inside a small
-Chinese alphabet), and the package ships its own `minisbd/` splitter so nothing is ever downloaded.
+input piece by piece through a known mapping (ROT13 on ASCII letters, a one-step shift inside
+a small Chinese alphabet), and the package ships its own `minisbd/` splitter: no download ever.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-# A small Chinese alphabet: these characters are in the sentencepiece vocabulary; the model maps each
-# to the next one (cyclic), so Chinese output is exact and distinguishable from the identity fallback.
+# A small Chinese alphabet in the sentencepiece vocabulary; the model maps each character to the
+# next one (cyclic), so Chinese output is exact and distinguishable from the identity fallback.
 ZH_ALPHABET = "你好我是的人在有这个中国大小天日月水火山美食旅行今很喜欢看海"
 _LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _OTHER = "0123456789.,!?;:'\"()[]{}-#@/&%+=<>*~|$。、"
@@ -159,7 +159,6 @@ def _build_spec(pieces: list[str]):  # noqa: ANN202 - ctranslate2 spec type
 
 def build_minisbd_onnx() -> bytes:
     """A MiniSBD splitter: one Gather over a per-character table; sentence ends get label 2."""
-    import onnx
     from onnx import TensorProto, helper
 
     units = ["<PAD>", "<UNK>", *SENTENCE_ENDS]

@@ -29,7 +29,9 @@ def make_engine(root: Path, packages: dict[tuple[str, str], Path], *pairs: tuple
 
 
 @pytest.fixture
-def engine(tmp_path: Path, tiny_packages: dict[tuple[str, str], Path]) -> Iterator[TranslationEngine]:
+def engine(
+    tmp_path: Path, tiny_packages: dict[tuple[str, str], Path]
+) -> Iterator[TranslationEngine]:
     eng = make_engine(tmp_path, tiny_packages, ("zh", "en"), ("en", "zh"), ("en", "de"))
     yield eng
     eng.close()

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from redfed.services.translation.engine import LanguagePair, TranslationEngine, TranslationUnavailable
+from redfed.services.translation.engine import (
+    LanguagePair,
+    TranslationEngine,
+    TranslationUnavailable,
+)
 from tests.support.tiny_argos import tiny_translate
 from tests.translation.conftest import NetworkAttempted, make_engine
 
@@ -63,7 +67,7 @@ async def test_no_network_while_translating(
     with pytest.raises(NetworkAttempted):
         socket.create_connection(("127.0.0.1", 9))
     no_network.clear()
-    # ...and a fresh engine (models and splitters loaded lazily now, under the guard) never calls it.
+    # ...and a fresh engine (models and splitters load lazily, under the guard) never calls it.
     eng = make_engine(tmp_path, tiny_packages, ("en", "zh"))
     assert await eng.translate_texts(["Hi there. Bye!"], "en", "zh") == ["Uv gurer. Olr!"]
     assert no_network == []

@@ -131,7 +131,9 @@ class TranslationEngine:
         if source == target or not texts:
             return list(texts)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.translate_texts_sync, texts, source, target)
+        return await loop.run_in_executor(
+            self._pool, self.translate_texts_sync, texts, source, target
+        )
 
     async def translate_html(self, html: str, source: str, target: str) -> str:
         """Translate the text of an HTML fragment, keep its markup, sanitise the result again."""
@@ -156,7 +158,7 @@ class TranslationEngine:
         return _package_steps(translation)
 
     def _run_step(self, step: Any, texts: list[str]) -> list[str]:
-        """One package hop over all texts at once: split, tokenize, one CTranslate2 batch, decode."""
+        """One package hop over all texts: split, tokenize, one CTranslate2 batch, decode."""
         translator, split = self._prepare(step)
         tokenizer = step.pkg.tokenizer
         paragraphs = [text.split("\n") for text in texts]

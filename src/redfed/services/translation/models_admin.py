@@ -166,7 +166,8 @@ def _download(url: str, limit: int) -> bytes:
                     urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor(),
                     urllib.request.HTTPDefaultErrorHandler()):
         opener.add_handler(handler)
-    request = urllib.request.Request(url, headers={"User-Agent": "redfed-translation"})
+    # Scheme checked above and the opener has no file:/ftp: handler.
+    request = urllib.request.Request(url, headers={"User-Agent": "redfed-translation"})  # noqa: S310
     with opener.open(request, timeout=60) as response:
         data = response.read(limit + 1)
     if len(data) > limit:
@@ -192,6 +193,7 @@ def install_from_index(
                if (m.from_code, m.to_code) == (from_code, to_code)]
     if not matches:
         raise NotFound(f"No package {from_code}->{to_code} in the index.")
+    packages_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=packages_dir.parent) as tmp:
         for link in matches[0].links:
             if urllib.parse.urlsplit(link).scheme not in ("http", "https"):

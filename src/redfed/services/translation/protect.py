@@ -1,4 +1,4 @@
-"""Masking of what a translation model must not touch: URLs, @mentions, #hashtags, emoji, :shortcodes:.
+"""Masking what a translation model must not touch: URLs, @mentions, #hashtags, emoji, :codes:.
 
 Sentencepiece decoding in argostranslate turns `_` into a space and models rewrite or drop handles,
 so each protected token is swapped for a numbered placeholder before translation and put back after.
@@ -14,7 +14,7 @@ _URL = r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}。，！？]"
 _MENTION = r"(?<![A-Za-z0-9_@.])@[\w.-]*\w(?:@[\w-]+(?:\.[\w-]+)+)?"
 _HASHTAG = r"(?<![A-Za-z0-9_#&])#\w+"
 _SHORTCODE = r"(?<!\w):[a-zA-Z0-9_]{2,}:(?!\w)"
-# Emoji: pictographs, dingbats, flags, keycaps; joined sequences (ZWJ, variation selector, skin tone)
+# Emoji: pictographs, dingbats, flags, keycaps; joined sequences (ZWJ, variation selector, skin)
 # are kept together so they come back unchanged.
 _EMOJI_CHAR = (
     "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\U0001f1e6-\U0001f1ff"
