@@ -104,7 +104,8 @@ class _Renderer:
                 return None
             self.tags.append(tag)
         href = html.escape(self.tag_url(tag))
-        return f'<a href="{href}" class="mention hashtag" rel="tag">#<span>{html.escape(raw)}</span></a>'
+        shown = html.escape(raw)
+        return f'<a href="{href}" class="mention hashtag" rel="tag">#<span>{shown}</span></a>'
 
     def _mention(self, user: str, domain: str | None) -> str | None:
         key = (user, domain.lower() if domain else None)

@@ -21,21 +21,20 @@ MAX_INPUT_CHARS = 100_000
 ALLOWED_TAGS = frozenset(
     "p br span a del s pre blockquote code b strong u i em ul ol li ruby rt rp".split()
 )
-_ATTRIBUTES = {
+_ATTRIBUTES: dict[str, set[str]] = {
+    "*": set(),  # nh3 otherwise allows `lang` and `title` everywhere
     "a": {"href", "class", "translate"},
     "span": {"class", "translate"},
     "ol": {"start", "reversed"},
     "li": {"value"},
 }
 _EXACT_CLASSES = frozenset({"mention", "hashtag", "invisible", "ellipsis"})
-_CLASS_PREFIXES = ("h-", "u-", "p-", "dt-", "e-")
+_PREFIXED_CLASS = re.compile(r"(?:h|u|p|dt|e)-[a-z0-9][a-z0-9-]*")  # microformats2
 LINK_REL = "nofollow noopener noreferrer"
 
 
 def _is_allowed_class(name: str) -> bool:
-    return name in _EXACT_CLASSES or (
-        name.startswith(_CLASS_PREFIXES) and re.fullmatch(r"[a-z0-9-]+", name) is not None
-    )
+    return name in _EXACT_CLASSES or _PREFIXED_CLASS.fullmatch(name) is not None
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:

@@ -23,12 +23,27 @@ DEFAULT_MAX_PIXELS = 40_000_000
 # for any other Pillow use in the process.
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 
-MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+MIME_BY_FORMAT = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 # Errors Pillow's decoders raise on corrupt or hostile input (each plugin has its own habits:
 # PNG raises SyntaxError on bad chunks, GIF/TIFF-in-EXIF raise struct.error or IndexError).
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error,
-                  IndexError, KeyError, TypeError, Image.DecompressionBombError)
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    Image.DecompressionBombError,
+)
 _UNSUPPORTED = "Unsupported file: upload a JPEG, PNG, WebP or GIF image."
 _BLURHASH_SIDE = 32
 
@@ -52,7 +67,9 @@ def safe_extension(mime: str) -> str:
     try:
         return _EXTENSIONS[mime]
     except KeyError:
-        raise ValidationError(_UNSUPPORTED, field="file", detail=f"no extension for {mime!r}") from None
+        raise ValidationError(
+            _UNSUPPORTED, field="file", detail=f"no extension for {mime!r}"
+        ) from None
 
 
 def _sniff(data: bytes) -> str:
@@ -99,7 +116,8 @@ def _check_gif(data: bytes, max_frames: int, max_pixels: int) -> None:
         frames += 1
         if frames > max_frames or (left + width) * (top + height) > max_pixels:
             raise ValidationError(
-                "The image has too many frames or pixels.", field="file",
+                "The image has too many frames or pixels.",
+                field="file",
                 detail=f"gif frames>{frames - 1} or frame {width}x{height}",
             )
         pos += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
@@ -119,7 +137,8 @@ def _open(data: bytes, fmt: str, max_pixels: int, max_frames: int) -> Image.Imag
         raise ValidationError(_UNSUPPORTED, field="file", detail=f"pillow format {img.format}")
     if width * height > max_pixels or frames > max_frames:
         raise ValidationError(
-            "The image is too large.", field="file",
+            "The image is too large.",
+            field="file",
             detail=f"{width}x{height} frames={frames} max_pixels={max_pixels}",
         )
     return img
@@ -145,7 +164,7 @@ def _to_srgb(img: Image.Image) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             log.info("media.icc_ignored mode=%s", img.mode)
     img = img.convert("RGBA" if alpha else "RGB")
-    if alpha and img.getextrema()[3] == (255, 255):
+    if alpha and img.getchannel("A").getextrema() == (255, 255):
         img = img.convert("RGB")  # an alpha channel that is fully opaque
     return img
 
@@ -226,11 +245,18 @@ def process_image(
         hash_ = _blurhash(thumb)
     except _DECODE_ERRORS as exc:
         log.info("media.rejected format=%s reason=%s", fmt, exc)
-        raise ValidationError("The image could not be read.", field="file", detail=str(exc)) from None
+        raise ValidationError(
+            "The image could not be read.", field="file", detail=str(exc)
+        ) from None
     return ProcessedImage(
-        display=display_bytes, display_mime=display_mime,
-        width=display.width, height=display.height,
-        thumbnail=thumb_bytes, thumb_mime=thumb_mime,
-        thumb_width=thumb.width, thumb_height=thumb.height,
-        blurhash=hash_, original_format=fmt,
+        display=display_bytes,
+        display_mime=display_mime,
+        width=display.width,
+        height=display.height,
+        thumbnail=thumb_bytes,
+        thumb_mime=thumb_mime,
+        thumb_width=thumb.width,
+        thumb_height=thumb.height,
+        blurhash=hash_,
+        original_format=fmt,
     )
