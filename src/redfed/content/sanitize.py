@@ -213,7 +213,8 @@ class _LinkHonesty(HTMLParser):
         anchor = self.anchors.pop()
         full, visible = "".join(anchor.full), "".join(anchor.visible)
         real = _host_mismatch(visible, anchor.href) or _host_mismatch(full, anchor.href)
-        if real is None:
+        if real is None or (visible == full and full.strip().endswith(f"[{real}]")):
+            # Honest, or already showing its real host (keeps sanitising idempotent).
             self._emit(anchor.start + "".join(anchor.tokens) + "</a>")
             return
         self.changed = True
