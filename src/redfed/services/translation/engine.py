@@ -189,8 +189,10 @@ class TranslationEngine:
             batch,
             target_prefix=[[prefix]] * len(batch) if prefix else None,
             replace_unknowns=True,
+            # argos passes ARGOS_BATCH_SIZE (32) as *tokens*, i.e. about one sentence per batch;
+            # counted in examples it batches the sentences of many texts together.
             max_batch_size=settings.batch_size,
-            batch_type="tokens",
+            batch_type="examples",
             beam_size=settings.beam_size,
             length_penalty=0.2,
         )
