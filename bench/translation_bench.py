@@ -14,9 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.tiny_argos import build_tiny_package  # noqa: E402
+
 from redfed.services.translation import models_admin  # noqa: E402
 from redfed.services.translation.engine import TranslationEngine  # noqa: E402
-from tests.support.tiny_argos import build_tiny_package  # noqa: E402
 
 TEXT = "Sunset at the beach. Try the noodles at #night_market! Photos by @alice@example.social"
 PAIRS = [("zh", "en"), ("en", "zh"), ("en", "de"), ("en", "es"), ("en", "fr"), ("en", "ja")]
@@ -49,7 +50,8 @@ async def main() -> None:
         engine = TranslationEngine(packages, max_workers=1)
         t0 = time.perf_counter()
         await engine.translate_texts([TEXT], "en", "zh")
-        print(f"first translation (loads model + splitter): {1000 * (time.perf_counter() - t0):.1f} ms")
+        first_ms = 1000 * (time.perf_counter() - t0)
+        print(f"first translation (loads model + splitter): {first_ms:.1f} ms")
         runs = 50
         t0 = time.perf_counter()
         for _ in range(runs):
