@@ -210,9 +210,10 @@ def _blurhash(img: Image.Image) -> str:
         white = Image.new("RGBA", small.size, (255, 255, 255, 255))
         small = Image.alpha_composite(white, small)
     rgb = small.convert("RGB")
-    width = rgb.size[0]
-    pixels = list(rgb.getdata())
-    rows = [pixels[y * width : (y + 1) * width] for y in range(rgb.size[1])]
+    width, height = rgb.size
+    raw = rgb.tobytes()
+    pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
+    rows = [pixels[y * width : (y + 1) * width] for y in range(height)]
     return str(blurhash.encode(rows, components_x=4, components_y=3))
 
 
