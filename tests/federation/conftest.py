@@ -126,6 +126,11 @@ async def client() -> AsyncIterator[SafeHttpClient]:
 
 
 @pytest.fixture
+def make_dns() -> type[FakeDns]:
+    return FakeDns
+
+
+@pytest.fixture
 def fake_dns() -> FakeDns:
     return FakeDns({})
 
