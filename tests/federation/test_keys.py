@@ -8,7 +8,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from redfed.federation.keys import (
     InvalidKeyError,
-    generate_rsa_keypair,
     load_private_key,
     load_public_key,
 )

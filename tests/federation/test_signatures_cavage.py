@@ -264,9 +264,10 @@ def test_interop_httpsig_signature_verifies_with_ours(rsa_keys) -> None:
 
 def _cavage_by_hand(private_pem, names, *, method="post", path="/inbox", created=None):
     """Build a signature with arbitrary signed headers (for the negative rows)."""
-    from redfed.federation.keys import load_private_key
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
+
+    from redfed.federation.keys import load_private_key
 
     values = {"host": HOST, "date": http_date(NOW)}
     lines = []

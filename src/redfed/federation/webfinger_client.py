@@ -36,7 +36,10 @@ async def resolve_handle(client: SafeHttpClient, handle: str, *, scheme: str = "
         return actor_uri
     # Split-domain setups (handle on example.com, server on social.example.com) are legitimate
     # only if the subject's own domain says the same thing about itself.
-    confirmed, confirmed_uri = await _lookup(client, subject, scheme)
+    try:
+        confirmed, confirmed_uri = await _lookup(client, subject, scheme)
+    except FetchError as exc:
+        raise WebFingerError(detail=f"{asked}: subject {subject} unconfirmed: {exc}") from exc
     if not confirmed.same_as(subject) or confirmed_uri != actor_uri:
         logger.warning("webfinger.unconfirmed asked=%s subject=%s", asked, subject)
         raise WebFingerError(detail=f"{asked}: subject {subject} not confirmed by its domain")
