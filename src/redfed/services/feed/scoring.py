@@ -1,8 +1,7 @@
 """The linear score of feed candidates, keeping every term's contribution for "why this".
 
-score = co-engagement + IDF-weighted tag affinity + author affinity
-        + log(1 + decayed engagement) / (1 + author engagement)^α + language match + freshness
-        + trending
+score = [co-engagement + log(1 + decayed engagement)] / (1 + author engagement)^α
+        + IDF-weighted tag affinity + author affinity + language match + freshness + trending
 """
 
 from __future__ import annotations
@@ -63,6 +62,16 @@ def _lookup(candidates: Sequence[Candidate], table: Mapping[str, float], by_auth
     return np.fromiter((table.get(k, 0.0) for k in keys), float, len(candidates))
 
 
+def _unit(x: Floats) -> Floats:
+    """Divide by the largest magnitude, so each signal spans [-1, 1] within one request.
+
+    Raw co-engagement and engagement grow with the size of the server and the activity of the
+    viewer; on one scale the weights in FeedSettings mean the same on a tiny and a busy server.
+    """
+    top = float(np.max(np.abs(x))) if len(x) else 0.0
+    return x / top if top > 0 else x
+
+
 def _column(candidates: Sequence[Candidate], name: str) -> Floats:
     return np.fromiter((getattr(c, name) for c in candidates), float, len(candidates))
 
@@ -85,13 +94,16 @@ def score_candidates(
     coeng = _column(candidates, "coengagement")
     engagement = np.maximum(_column(candidates, "engagement"), 0.0)
     author_eng = np.maximum(_column(candidates, "author_engagement"), 0.0)
-    popularity = np.log1p(engagement) / np.power(1.0 + author_eng, s.alpha)
+    # Damping divides every engagement-born term: co-engagement favours the big authors as much
+    # as raw popularity does (their notes sit in everyone's neighbour lists).
+    damping = np.power(1.0 + author_eng, s.alpha)
+    popularity = _unit(np.log1p(engagement) / damping)
     published = np.fromiter((c.published_at.timestamp() for c in candidates), float)
     age_hours = np.maximum(now.timestamp() - published, 0.0) / _HOUR
     columns = np.vstack(
         [
-            s.w_coengagement * np.sign(coeng) * np.log1p(np.abs(coeng)),
-            s.w_tags * tag_part,
+            s.w_coengagement * _unit(np.sign(coeng) * np.log1p(np.abs(coeng)) / damping),
+            s.w_tags * _unit(tag_part),
             s.w_author * author_part,
             s.w_popularity * popularity,
             s.w_language * lang_part,

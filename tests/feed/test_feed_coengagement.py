@@ -1,0 +1,40 @@
+"""Co-engagement neighbours: pair increments, damping of hyperactive users, top-K."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from redfed.services.feed.coengagement import (
+    like_increments,
+    merge_neighbours,
+    neighbour_scores,
+    top_neighbours,
+)
+
+
+def test_like_pairs_both_ways_with_recent_positives_only_once():
+    rows = like_increments(10, [3, 3, 10, 4], user_positive_count=2)
+    inc = 1 / math.log(4)
+    assert sorted(rows) == sorted([(10, 3, inc), (3, 10, inc), (10, 4, inc), (4, 10, inc)])
+
+
+def test_hyperactive_users_count_less_and_pairs_are_bounded():
+    calm = like_increments(1, [2], user_positive_count=3)[0][2]
+    busy = like_increments(1, [2], user_positive_count=3000)[0][2]
+    assert busy < calm
+    assert len(like_increments(0, list(range(1, 100)), 5, max_pairs=30)) == 60
+
+
+def test_top_k_keeps_strongest_and_merge_adds():
+    assert top_neighbours({1: 0.1, 2: 0.5, 3: 0.3}, k=2) == {2: 0.5, 3: 0.3}
+    merged = merge_neighbours({1: 0.1, 2: 0.5}, [(1, 1.0), (4, 0.2)], k=2)
+    assert merged == pytest.approx({1: 1.1, 2: 0.5})
+
+
+def test_neighbour_scores_sum_likes_and_subtract_not_interested():
+    table = {1: {5: 1.0, 6: 0.5}, 2: {5: 0.5}, 9: {6: 1.0}}
+    out = neighbour_scores([1, 2], table, negative_ids=[9], negative_weight=3.0)
+    assert out[5] == (1.5, 1)
+    assert out[6][0] == pytest.approx(0.5 - 3.0)
