@@ -485,7 +485,8 @@ def print_cis(results: dict[str, dict], boots: int) -> None:
         for group in ("warm", "cold"):
             mean, lo, hi = paired_ci(results[name]["_users"][group][:, 0], base[group][:, 0], boots)
             print(
-                f"  NDCG@10 {group}: {name} − popularity = {mean:+.3f}  95% CI [{lo:+.3f}, {hi:+.3f}]"
+                f"  NDCG@10 {group}: {name} − popularity = {mean:+.3f}"
+                f"  95% CI [{lo:+.3f}, {hi:+.3f}]"
             )
 
 
@@ -530,7 +531,8 @@ def main() -> None:
         f"(cold: {[sum(v.cold for v in w.viewers) for w in windows]})"
     )
     print(
-        f"score_candidates: median {np.median(score_s) * 1e3:.2f} ms for median {int(np.median(n))} "
+        f"score_candidates: median {np.median(score_s) * 1e3:.2f} ms"
+        f" for median {int(np.median(n))} "
         f"candidates; rerank (page {K}): median {np.median(rerank_s) * 1e3:.2f} ms; "
         f"total run {time.perf_counter() - started:.0f} s"
     )

@@ -11,7 +11,7 @@ from .helpers import NOW, cand
 
 
 def test_interest_tag_reason_names_the_tag_that_matched():
-    s = FeedSettings()
+    s = FeedSettings(w_tags=1.0, w_freshness=0.1)
     p = profile_from_interests(["travel"], [], NOW, s)
     [top] = score_candidates(p, [cand(1, tags=("travel", "beach"))], s, NOW)
     reasons = explain(top)

@@ -113,15 +113,16 @@ class FeedSettings:
     """Weights and knobs of ranking; defaults tuned with bench/feed_eval.py (bench/README.md)."""
 
     # Linear score weights.
-    w_coengagement: float = 1.0
-    w_tags: float = 1.0
+    # Each signal is scaled to [-1, 1] per request (scoring._unit), so these are relative.
+    w_coengagement: float = 0.25
+    w_tags: float = 0.25
     w_author: float = 0.5
     w_popularity: float = 2.0
     w_language: float = 0.3
     w_freshness: float = 0.3
     w_trending: float = 0.3
     # Author damping: popularity / (1 + author_engagement) ** alpha. 0 = none, 1 = strong.
-    alpha: float = 0.2
+    alpha: float = 0.15
     freshness_half_life_hours: float = 72.0
     # Re-rank.
     mmr_lambda: float = 0.75
