@@ -1,0 +1,65 @@
+"""Database set-up: the Tortoise configuration, migrations, and connection lifetime."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as run_migrations
+
+from redfed.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# SQLite: WAL lets readers and the writer work at once, the busy timeout makes a writer wait
+# for the lock instead of failing with "database is locked" (FLT-09).
+_SQLITE_PRAGMAS = "journal_mode=WAL&busy_timeout=10000&synchronous=NORMAL&foreign_keys=ON"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": _connection_url(database_url)},
+        "apps": {
+            "models": {
+                "models": ["redfed.models"],
+                "default_connection": "default",
+                "migrations": "redfed.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _connection_url(database_url: str) -> str:
+    scheme = urlsplit(database_url).scheme
+    if scheme == "sqlite":
+        path = database_url[len("sqlite://"):]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        separator = "&" if "?" in database_url else "?"
+        return f"{database_url}{separator}{_SQLITE_PRAGMAS}"
+    if scheme in ("postgres", "postgresql", "asyncpg"):
+        return database_url.replace("postgresql://", "postgres://", 1)
+    raise ConfigError(f"config: database.url {database_url!r} must start with sqlite:// or postgres://")
+
+
+def is_postgres(database_url: str) -> bool:
+    return urlsplit(database_url).scheme in ("postgres", "postgresql", "asyncpg")
+
+
+async def migrate_database(database_url: str) -> None:
+    """Apply every pending migration (idempotent). Leaves Tortoise initialised."""
+    await run_migrations(config=tortoise_config(database_url))
+    log.info("db.migrated url_scheme=%s", urlsplit(database_url).scheme)
+
+
+async def open_database(database_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()

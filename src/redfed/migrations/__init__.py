@@ -1,0 +1,1 @@
+"""Schema migrations (Tortoise built-in): generated with `make migrations`, reviewed, committed."""

@@ -1,0 +1,48 @@
+"""Interest-feed signals: local engagement events, interest weights, co-engagement neighbours."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from redfed.models.base import SnowflakeModel
+
+
+class FeedEvent(SnowflakeModel):
+    """One local user's engagement event. Kept 90 days, never federated."""
+
+    account = fields.ForeignKeyField("models.Account", related_name="feed_events", on_delete=fields.CASCADE)
+    note = fields.ForeignKeyField("models.Note", null=True, related_name=False, on_delete=fields.CASCADE)
+    author = fields.ForeignKeyField("models.Account", null=True, related_name=False, on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=24)  # impression, open, dwell, like, collect, comment, …
+    value = fields.FloatField(default=1.0)  # dwell seconds for dwell; 1 otherwise
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "feed_events"
+        indexes = (("account_id", "kind"), ("note_id", "kind"))
+
+
+class InterestWeight(Model):
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="interest_weights", on_delete=fields.CASCADE)
+    key = fields.CharField(max_length=140)  # tag:travel, lang:zh, author:123
+    weight = fields.FloatField(default=0.0)
+    updated_at = fields.DatetimeField()  # weights decay lazily from this moment
+
+    class Meta:
+        table = "interest_weights"
+        unique_together = (("account", "key"),)
+
+
+class NoteNeighbour(Model):
+    """'People who liked `note` also liked `neighbour`', with a co-engagement score."""
+
+    id = fields.BigIntField(primary_key=True)
+    note = fields.ForeignKeyField("models.Note", related_name=False, on_delete=fields.CASCADE)
+    neighbour = fields.ForeignKeyField("models.Note", related_name=False, on_delete=fields.CASCADE)
+    score = fields.FloatField(default=0.0)
+
+    class Meta:
+        table = "note_neighbours"
+        unique_together = (("note", "neighbour"),)
