@@ -1,0 +1,136 @@
+"""The durable job queue's operations: enqueue in the caller's transaction, claim, finish, retry.
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several `redfed worker` processes
+never run one job twice at once; SQLite serialises writers, so one worker is the rule there.
+A claimed job carries a lease (`locked_until`): if its worker dies (kill -9), the lease
+expires and another worker takes the job again — at-least-once delivery (FLT-07).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tortoise import connections
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
+from redfed.models import Job, JobState
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def enqueue(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    unique_key: str | None = None,
+    run_at: datetime | None = None,
+    domain: str = "",
+    max_attempts: int = 16,
+) -> Job | None:
+    """Add a job; returns None when a job with the same `unique_key` already exists.
+
+    Call inside the transaction that makes the change causing the job, so both land or neither.
+    """
+    job = Job(
+        kind=kind,
+        payload=payload,
+        unique_key=unique_key,
+        run_at=run_at or utcnow(),
+        domain=domain,
+        max_attempts=max_attempts,
+    )
+    if unique_key is None:
+        await job.save()
+        return job
+    # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite): a duplicate must not abort the
+    # surrounding transaction, which a caught IntegrityError would on PostgreSQL.
+    await Job.bulk_create([job], ignore_conflicts=True)
+    stored = await Job.get_or_none(unique_key=unique_key).only("id")
+    return job if stored is not None and stored.id == job.id else None
+
+
+async def enqueue_many(jobs: Sequence[Job]) -> None:
+    """Insert many prepared jobs at once (fan-out of one activity to many inboxes)."""
+    if jobs:
+        await Job.bulk_create(list(jobs), batch_size=500, ignore_conflicts=True)
+
+
+async def claim_due_jobs(worker_id: str, limit: int, kinds: Sequence[str] | None = None) -> list[Job]:
+    """Lease up to `limit` due jobs to this worker. Expired leases count as due."""
+    now = utcnow()
+    due = Q(state=JobState.QUEUED, run_at__lte=now) | Q(state=JobState.RUNNING, locked_until__lt=now)
+    conn = connections.get("default")
+    async with conn._in_transaction() as tx:  # noqa: SLF001 - Tortoise's transaction API
+        query = Job.filter(due).using_db(tx).order_by("run_at").limit(limit)
+        if kinds:
+            query = query.filter(kind__in=list(kinds))
+        if conn.capabilities.dialect == "postgres":
+            query = query.select_for_update(skip_locked=True)
+        ids = list(await query.values_list("id", flat=True))
+        if not ids:
+            return []
+        await Job.filter(id__in=ids).using_db(tx).update(
+            state=JobState.RUNNING, locked_until=now + LEASE, locked_by=worker_id
+        )
+        return list(await Job.filter(id__in=ids).using_db(tx).order_by("run_at"))
+
+
+async def mark_done(job: Job) -> None:
+    await Job.filter(id=job.id).update(
+        state=JobState.DONE, finished_at=utcnow(), locked_until=None, attempts=job.attempts + 1,
+        last_error="",
+    )
+
+
+async def mark_dead(job: Job, error: str, status: int | None = None) -> None:
+    await Job.filter(id=job.id).update(
+        state=JobState.DEAD, finished_at=utcnow(), locked_until=None, attempts=job.attempts + 1,
+        last_error=error[:2000], last_status=status,
+    )
+    log.warning("job.dead id=%d kind=%s error=%s", job.id, job.kind, error[:200])
+
+
+async def schedule_retry(job: Job, error: str, *, delay: float | None = None, status: int | None = None) -> None:
+    """Retry later with backoff, or give up once the attempts are used."""
+    attempts = job.attempts + 1
+    if attempts >= job.max_attempts:
+        await mark_dead(job, f"gave up after {attempts} attempts: {error}", status)
+        return
+    wait = backoff_seconds(attempts) if delay is None else delay
+    await Job.filter(id=job.id).update(
+        state=JobState.QUEUED, attempts=attempts, run_at=utcnow() + timedelta(seconds=wait),
+        locked_until=None, last_error=error[:2000], last_status=status,
+    )
+    log.info("job.retry id=%d kind=%s attempt=%d in=%.0fs error=%s", job.id, job.kind, attempts, wait, error[:200])
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Mastodon's schedule: n⁴ + 15 + jitter up to n⁴/2 — 16 attempts span about two days."""
+    base = attempt**4 + 15
+    return float(base + random.uniform(0, 0.5 * attempt**4))
+
+
+async def purge_finished(older_than: timedelta) -> int:
+    """Forget done jobs after a while (they guard against replays until then); keep dead ones longer."""
+    cutoff = utcnow() - older_than
+    return await Job.filter(state=JobState.DONE, finished_at__lt=cutoff).delete()
+
+
+async def queue_counts() -> dict[str, dict[str, int]]:
+    """Counts by kind and state, for `redfed queue status` and the admin page."""
+    rows = await Job.annotate(n=Count("id")).group_by("kind", "state").values("kind", "state", "n")
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["kind"], {})[str(row["state"])] = int(row["n"])
+    return counts
