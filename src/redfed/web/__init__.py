@@ -1,0 +1,1 @@
+"""Quart blueprints, thin: parse the request, call services, render."""

@@ -1,0 +1,13 @@
+"""The list of blueprints, in one place, so app.py need not know every resource."""
+
+from __future__ import annotations
+
+from quart import Blueprint
+
+from redfed.web import health
+
+
+def all_blueprints() -> list[Blueprint]:
+    return [
+        health.bp,
+    ]
