@@ -59,8 +59,13 @@ def order_create_models(path: Path) -> None:
 
 
 def main() -> int:
-    before = set(MIGRATIONS.glob("0*.py"))
     extra = sys.argv[1:]
+    if "--reset" in extra:
+        # Before the first release only: rebuild 0001_initial from the models.
+        extra = [a for a in extra if a != "--reset"] + ["-n", "initial"]
+        for path in MIGRATIONS.glob("0*.py"):
+            path.unlink()
+    before = set(MIGRATIONS.glob("0*.py"))
     subprocess.run(
         [sys.executable, "-m", "tortoise", "-c", CONFIG_MODULE, "makemigrations", *extra],
         check=True, cwd=MIGRATIONS.parents[2],
