@@ -104,12 +104,7 @@ async def profile_updated(account: Account) -> None:
     await _federate("profile_updated", account_id=account.id)
 
 
-async def account_deleted(account: Account, *, inboxes: list[str]) -> None:
-    """Call before deleting the account: its followers' inboxes are gathered by the caller."""
-    await _federate(
-        "account_deleted",
-        account_uri=account.uri,
-        key_id=account.public_key_id,
-        private_key_pem=account.private_key_pem,
-        inboxes=inboxes,
-    )
+async def account_deleted(account: Account) -> None:
+    """A deleted local account keeps its row (marked `gone_at`, content removed) so that the
+    Delete can still be signed with its key and its name is never reused."""
+    await _federate("account_deleted", account_id=account.id)
