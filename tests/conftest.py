@@ -129,3 +129,31 @@ def runtime(app: Any) -> Any:
 @pytest.fixture
 def worker(app: Any) -> Worker:
     return app.app.config["REDFED_WORKER"]
+
+
+# --- notes (make_note) -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_note(settings: Settings, db: str) -> Any:
+    """`await make_note(account, title="…", text="…", visibility=…, photos=0..n, in_reply_to=None)`:
+    a local note made by the real service (photos are real PNGs made with Pillow)."""
+    from redfed.models import Visibility
+    from redfed.runtime import Runtime
+    from redfed.services.media import PhotoUpload
+    from redfed.services.notes import NoteDraft, create_local_note
+    from tests.support.notes import image_bytes
+
+    rt = Runtime(settings=settings)
+
+    async def make(
+        account: Any, *, title: str = "", text: str = "", visibility: Any = Visibility.PUBLIC,
+        photos: int = 0, in_reply_to: Any = None, **draft: Any,
+    ) -> Any:
+        if not (title or text or photos):
+            text = "A note"
+        uploads = [PhotoUpload(image_bytes(), f"p{i}.png", f"photo {i}") for i in range(photos)]
+        note_draft = NoteDraft(title=title, text=text, visibility=Visibility(visibility), **draft)
+        return await create_local_note(rt, account, note_draft, uploads, in_reply_to=in_reply_to)
+
+    return make
