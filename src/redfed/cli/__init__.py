@@ -12,8 +12,9 @@ from redfed.errors import ConfigError
 
 # Each module adds its sub-commands with `register(subparsers)`; one line per group here.
 from redfed.cli import server
+from redfed.cli import translate
 
-COMMAND_GROUPS = [server]
+COMMAND_GROUPS = [server, translate]
 
 
 def build_parser() -> argparse.ArgumentParser:
