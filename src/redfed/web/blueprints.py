@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from redfed.web import health
+from redfed.web import health, inbox
 
 
 def all_blueprints() -> list[Blueprint]:
     return [
         health.bp,
+        inbox.bp,
     ]

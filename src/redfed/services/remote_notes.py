@@ -1,0 +1,143 @@
+"""Remote notes: store a parsed note (with tags, mentions, media) and fetch one from its origin.
+
+An object embedded by a third party is never trusted: `fetch_remote_note` always asks the
+object's own server (ORI-02). Reply chains are followed to a bounded depth (RES-06).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from redfed.activitypub.audience import visibility_from_audience
+from redfed.activitypub.normalize import InvalidActivity, host_of, same_host
+from redfed.activitypub.parse import ParsedNote, parse_note
+from redfed.federation.addresses import FetchError
+from redfed.models import (
+    Account,
+    MediaAttachment,
+    Mention,
+    Note,
+    NoteTag,
+    Notification,
+    NotificationKind,
+    Tag,
+    Tombstone,
+    Visibility,
+)
+from redfed.runtime import Runtime
+from redfed.services import remote_accounts
+from redfed.services.jobs import enqueue
+from redfed.services.moderation import is_suspended_domain, rejects_media
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_DEPTH = 8  # parents fetched above a new reply (RES-06)
+
+
+async def fetch_remote_note(rt: Runtime, uri: str, *, depth: int = 0) -> Note | None:
+    """The stored note `uri`, fetched from its origin when unknown; None if unusable."""
+    known = await Note.get_or_none(uri=uri)
+    if known is not None:
+        return known
+    if depth > MAX_REPLY_DEPTH or await Tombstone.exists(uri=uri) or await is_suspended_domain(host_of(uri)):
+        return None
+    try:
+        doc = await remote_accounts.fetch_document(rt, uri)
+        parsed = parse_note(doc)
+        if not same_host(parsed.uri, parsed.attributed_to):
+            raise InvalidActivity(detail=f"note {uri} attributed to another host")
+        author = await remote_accounts.get_or_fetch_actor(rt, parsed.attributed_to)
+    except (FetchError, InvalidActivity) as exc:
+        log.info("note.fetch_failed uri=%s error=%s", uri, exc)
+        return None
+    return await upsert_remote_note(rt, parsed, author, depth=depth)
+
+
+async def upsert_remote_note(rt: Runtime, parsed: ParsedNote, author: Account, *, depth: int = 0) -> Note | None:
+    """Store a new remote note (an existing one is returned unchanged: IDEM-01, ORI-06)."""
+    known = await Note.get_or_none(uri=parsed.uri)
+    if known is not None:
+        return known
+    if await Tombstone.exists(uri=parsed.uri):
+        return None  # deleted before it arrived (IDEM-03)
+    parent = await _parent(rt, parsed.in_reply_to, depth) if parsed.in_reply_to else None
+    visibility = visibility_from_audience(parsed.to, parsed.cc, author.followers_uri)
+    async with in_transaction():
+        if await Note.exists(uri=parsed.uri):  # a parallel job stored it meanwhile
+            return await Note.get(uri=parsed.uri)
+        note = await Note.create(
+            uri=parsed.uri, url=parsed.url or parsed.uri, account=author, local=False,
+            title=parsed.title, content_html=parsed.content_html, language=parsed.language,
+            visibility=Visibility(visibility), sensitive=parsed.sensitive or bool(parsed.summary),
+            spoiler_text=parsed.summary, in_reply_to=parent, in_reply_to_uri=parsed.in_reply_to,
+            root_id=_root_id(parent), published_at=parsed.published or datetime.now(UTC),
+        )
+        await _store_tags(note, parsed.hashtags)
+        await _store_mentions(note, parsed, author)
+        await _store_media(note, parsed, author)
+        await Account.filter(id=author.id).update(notes_count=F("notes_count") + 1)
+        if parent is not None:
+            await _count_reply(note, parent, author)
+        # Replies that arrived before this note are linked now (IDEM-06).
+        await Note.filter(in_reply_to_uri=parsed.uri, in_reply_to_id=None).update(
+            in_reply_to_id=note.id, root_id=_root_id(note)
+        )
+    log.info("note.stored uri=%s visibility=%s", parsed.uri, visibility)
+    return note
+
+
+async def _parent(rt: Runtime, uri: str, depth: int) -> Note | None:
+    known = await Note.get_or_none(uri=uri)
+    if known is not None or depth >= MAX_REPLY_DEPTH:
+        return known
+    return await fetch_remote_note(rt, uri, depth=depth + 1)
+
+
+def _root_id(parent: Note | None) -> int | None:
+    if parent is None:
+        return None
+    return parent.root_id or parent.id  # type: ignore[attr-defined,no-any-return]
+
+
+async def _count_reply(note: Note, parent: Note, author: Account) -> None:
+    await Note.filter(id=parent.id).update(comments_count=F("comments_count") + 1)
+    parent_author = await Account.get(id=parent.account_id)  # type: ignore[attr-defined]
+    if parent_author.is_local and parent_author.id != author.id:
+        await Notification.create(recipient=parent_author, kind=NotificationKind.COMMENT, actor=author, note=note)
+
+
+async def _store_tags(note: Note, names: tuple[str, ...]) -> None:
+    for name in names:
+        tag, _ = await Tag.get_or_create(name=name)
+        await NoteTag.get_or_create(note=note, tag=tag)
+
+
+async def _store_mentions(note: Note, parsed: ParsedNote, author: Account) -> None:
+    """Mentions of known accounts that are also addressed (PRIV-03); never a fetch (RES-03)."""
+    addressed = set(parsed.to) | set(parsed.cc)
+    if note.visibility == Visibility.PUBLIC or note.visibility == Visibility.UNLISTED:
+        wanted = set(parsed.mentions)
+    else:
+        wanted = addressed.intersection(parsed.mentions)
+    if not wanted:
+        return
+    for account in await Account.filter(uri__in=sorted(wanted)):
+        await Mention.get_or_create(note=note, account=account)
+        if account.is_local and account.id != author.id:
+            await Notification.create(recipient=account, kind=NotificationKind.MENTION, actor=author, note=note)
+
+
+async def _store_media(note: Note, parsed: ParsedNote, author: Account) -> None:
+    fetch = not await rejects_media(host_of(parsed.uri))
+    for position, item in enumerate(parsed.attachments):
+        media = await MediaAttachment.create(
+            account=author, note=note, position=position, description=item.description,
+            remote_url=item.url, remote_mime=item.media_type, width=item.width,
+            height=item.height, blurhash=item.blurhash,
+        )
+        if fetch:
+            await enqueue("fetch_remote_media", {"media_id": media.id}, unique_key=f"media:{media.id}")
