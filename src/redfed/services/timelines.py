@@ -18,10 +18,10 @@ PAGE_SIZE = 40
 _TOP_LEVEL = Q(in_reply_to_id__isnull=True, in_reply_to_uri="")
 
 
-async def _page(query: QuerySet[Note], max_id: int | None, limit: int = PAGE_SIZE) -> list[Note]:
+async def _page(query: QuerySet[Note], max_id: int | None) -> list[Note]:
     if max_id is not None:
         query = query.filter(id__lt=max_id)
-    return list(await query.order_by("-id").limit(limit).prefetch_related("account", "media"))
+    return list(await query.order_by("-id").limit(PAGE_SIZE).prefetch_related("account", "media"))
 
 
 async def explore_newest(viewer: Account | None, *, max_id: int | None = None) -> list[Note]:
