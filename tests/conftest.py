@@ -131,6 +131,35 @@ def worker(app: Any) -> Worker:
     return app.app.config["REDFED_WORKER"]
 
 
+# --- accounts (make_local_account, login) ------------------------------------------------------
+
+
+@pytest.fixture
+def make_local_account(settings: Settings, db: str) -> Any:
+    """`await make_local_account("alice", admin=False, locked=False)`: a local Account (with
+    `account.user` loaded) made by the real service; its password is support.accounts.TEST_PASSWORD."""
+    from redfed.services.accounts import create_local_account
+    from tests.support.accounts import TEST_PASSWORD
+
+    async def make(
+        username: str, *, admin: bool = False, locked: bool = False, password: str = TEST_PASSWORD,
+        **options: Any,
+    ) -> Any:
+        return await create_local_account(
+            settings, username, password, admin=admin, locked=locked, **options
+        )
+
+    return make
+
+
+@pytest.fixture
+def login() -> Any:
+    """`await login(client, account)`: logs in through the real form; returns the CSRF token."""
+    from tests.support.accounts import login_client
+
+    return login_client
+
+
 # --- notes (make_note) -------------------------------------------------------------------------
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from quart import Blueprint
 
 from redfed.web import health, inbox
+from redfed.web.ui import account_blueprints
 
 
 def all_blueprints() -> list[Blueprint]:
     return [
         health.bp,
         inbox.bp,
+        *account_blueprints(),
     ]
