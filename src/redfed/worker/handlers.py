@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from redfed.inbox.dispatch import process_inbox_job
-from redfed.worker.runner import Handler
+from redfed.services import delivery, fanout
+from redfed.worker.runner import GiveUp, Handler, RetryLater
 
 
 def default_handlers() -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
+    handlers["federate"] = delivery.make_handler(fanout.federate, RetryLater, GiveUp)
+    handlers["deliver"] = delivery.make_handler(delivery.deliver, RetryLater, GiveUp)
     handlers["inbox"] = process_inbox_job
     return handlers

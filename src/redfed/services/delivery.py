@@ -1,0 +1,213 @@
+"""The `deliver` job: sign and POST one activity to one inbox, and decide what an answer means.
+
+Outcomes (FLT-01..06): 2xx done; 5xx, 408, 429, timeouts and connection errors retried (429/503
+honour Retry-After, capped); other 4xx given up (410 also marks the actor gone); TLS, DNS and
+unsafe-address errors given up. Per domain, a circuit breaker opens after 10 failures in a row
+(jobs are postponed, not failed) and failures on 7 distinct days mark the domain unavailable
+until any success or incoming activity (`mark_domain_alive`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from redfed.activitypub import uris
+from redfed.activitypub.vocab import AP_CONTENT_TYPE
+from redfed.config import Settings
+from redfed.federation.http import DeliveryResult
+from redfed.federation.keys import generate_rsa_keypair
+from redfed.federation.signatures import sign_request
+from redfed.models import Account, DomainHealth, Job
+from redfed.runtime import Runtime
+from redfed.services.jobs import utcnow
+
+log = logging.getLogger(__name__)
+
+DELIVER = "deliver"
+RETRY_AFTER_CAP = 3600.0  # a peer asking for a day of silence gets an hour
+BREAKER_THRESHOLD = 10
+BREAKER_OPEN = timedelta(hours=1)
+UNAVAILABLE_DAYS = 7
+_RETRIED_STATUSES = frozenset({408, 429})
+
+
+class DeliveryRetry(Exception):
+    """Raised by `deliver`; the worker layer maps it to RetryLater (services sit below worker)."""
+
+    def __init__(self, reason: str, *, delay: float | None = None, status: int | None = None):
+        super().__init__(reason)
+        self.delay, self.status = delay, status
+
+
+class DeliveryGiveUp(Exception):
+    def __init__(self, reason: str, *, status: int | None = None):
+        super().__init__(reason)
+        self.status = status
+
+
+JobFn = Callable[[Runtime, Job], Awaitable[None]]
+
+
+def make_handler(
+    fn: JobFn, retry_later: Callable[..., Exception], give_up: Callable[..., Exception]
+) -> JobFn:
+    """Wrap `fn` for the worker, which passes in its own RetryLater/GiveUp classes: services sit
+    below the worker layer and cannot import them."""
+
+    async def handler(rt: Runtime, job: Job) -> None:
+        try:
+            await fn(rt, job)
+        except DeliveryRetry as exc:
+            raise retry_later(str(exc), delay=exc.delay, status=exc.status) from exc
+        except DeliveryGiveUp as exc:
+            raise give_up(str(exc), status=exc.status) from exc
+
+    return handler
+
+
+def inbox_domain(inbox: str) -> str:
+    return (urlsplit(inbox).hostname or "").lower()
+
+
+async def deliver(rt: Runtime, job: Job) -> None:
+    """POST `payload.body` (the same bytes every attempt: IDEM-08), freshly signed, to the inbox."""
+    payload: dict[str, Any] = job.payload
+    inbox, body = str(payload["inbox"]), str(payload["body"]).encode()
+    domain = job.domain or inbox_domain(inbox)
+    now = utcnow()
+    health = await DomainHealth.get_or_none(domain=domain)
+    if health is not None and health.circuit_open_until and health.circuit_open_until > now:
+        # Postponed, not failed: give the attempt back before asking for a retry.
+        await _postpone(job, (health.circuit_open_until - now).total_seconds())
+    actor = await Account.get_or_none(id=payload["actor_id"])
+    if actor is None or not actor.private_key_pem:
+        raise DeliveryGiveUp("the sending actor no longer exists")
+    headers = sign_request(
+        "POST", inbox, body=body, key_id=actor.public_key_id or uris.key_id(actor.uri),
+        private_key_pem=actor.private_key_pem, headers={"Content-Type": AP_CONTENT_TYPE},
+    )
+    result = await rt.require_http().post_activity(inbox, body, headers)
+    await _judge(result, inbox, domain, health, now)
+
+
+async def _postpone(job: Job, seconds: float) -> None:
+    job.max_attempts += 1
+    await Job.filter(id=job.id).update(max_attempts=F("max_attempts") + 1)
+    raise DeliveryRetry("circuit open for this domain", delay=max(seconds, 1.0))
+
+
+async def _judge(
+    result: DeliveryResult, inbox: str, domain: str, health: DomainHealth | None, now: datetime
+) -> None:
+    status = result.status
+    if result.ok:
+        log.info("delivery.sent inbox=%s status=%s", inbox, status)
+        await _record_success(domain, health, now)
+        return
+    if result.error in ("tls", "dns", "unsafe"):
+        await record_failure(domain, f"{result.error}: {result.detail}", now)
+        raise DeliveryGiveUp(f"{result.error} error: {result.detail}"[:500])
+    if result.error in ("timeout", "connection"):
+        await record_failure(domain, f"{result.error}: {result.detail}", now)
+        raise DeliveryRetry(f"{result.error}: {result.detail}"[:500])
+    assert status is not None
+    if status >= 500 or status in _RETRIED_STATUSES:
+        await record_failure(domain, f"HTTP {status}", now)
+        delay = None
+        if status in (429, 503) and result.retry_after is not None:
+            delay = min(max(result.retry_after, 1.0), RETRY_AFTER_CAP)
+        raise DeliveryRetry(f"HTTP {status}", delay=delay, status=status)
+    # Any other 4xx: the server is up and said no; retrying would not change its mind.
+    await _record_success(domain, health, now)
+    if status == 410:
+        gone = await Account.filter(inbox_uri=inbox, domain__not_isnull=True).update(gone_at=now)
+        log.info("delivery.gone inbox=%s accounts=%d", inbox, gone)
+    raise DeliveryGiveUp(f"HTTP {status}", status=status)
+
+
+async def _ensure_health(domain: str) -> None:
+    await DomainHealth.bulk_create([DomainHealth(domain=domain)], ignore_conflicts=True)
+
+
+async def record_failure(domain: str, error: str, now: datetime) -> None:
+    """Count a failure: opens the breaker at 10 in a row, marks unavailable at 7 failing days."""
+    await _ensure_health(domain)
+    await DomainHealth.filter(domain=domain).update(
+        consecutive_failures=F("consecutive_failures") + 1, last_error=error[:500]
+    )
+    health = await DomainHealth.get(domain=domain)
+    today = now.date().isoformat()
+    days = [d for d in health.failure_days if d != today][-(UNAVAILABLE_DAYS * 2):] + [today]
+    changes: dict[str, Any] = {"failure_days": days}
+    if health.failing_since is None:
+        changes["failing_since"] = now
+    if health.consecutive_failures >= BREAKER_THRESHOLD:
+        changes["circuit_open_until"] = now + BREAKER_OPEN
+        if health.consecutive_failures == BREAKER_THRESHOLD:
+            log.warning("delivery.circuit_open domain=%s", domain)
+    if len(days) >= UNAVAILABLE_DAYS and not health.unavailable:
+        changes["unavailable"] = True
+        log.warning("delivery.domain_unavailable domain=%s days=%d", domain, len(days))
+    await DomainHealth.filter(domain=domain).update(**changes)
+
+
+def _is_healthy(health: DomainHealth | None) -> bool:
+    return health is None or (
+        health.consecutive_failures == 0 and not health.unavailable and not health.failure_days
+        and health.circuit_open_until is None
+    )
+
+
+async def _record_success(domain: str, health: DomainHealth | None, now: datetime) -> None:
+    # Skip the write for healthy domains: a fan-out of thousands would otherwise write each time.
+    if _is_healthy(health) and (health is None or _recent(health.last_success_at, now)):
+        return
+    await mark_domain_alive(domain, now=now)
+
+
+def _recent(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and now - moment < timedelta(hours=1)
+
+
+async def mark_domain_alive(domain: str, *, now: datetime | None = None) -> None:
+    """Clear the breaker and the unavailable mark: the domain answered or sent us something."""
+    await _ensure_health(domain.lower())
+    await DomainHealth.filter(domain=domain.lower()).update(
+        consecutive_failures=0, failing_since=None, failure_days=[], circuit_open_until=None,
+        unavailable=False, last_success_at=now or utcnow(), last_error="",
+    )
+
+
+async def unavailable_domains() -> set[str]:
+    rows = await DomainHealth.filter(unavailable=True).values_list("domain", flat=True)
+    return {str(d) for d in rows}
+
+
+async def ensure_instance_actor(settings: Settings) -> Account:
+    """The instance actor (an Application at `/actor`), created with its key pair on first use.
+
+    It signs our fetches of remote documents (authorized-fetch peers require a signed GET)."""
+    existing = await Account.get_or_none(username=uris.INSTANCE_ACTOR_USERNAME, domain=None)
+    if existing is not None:
+        return existing
+    private_pem, public_pem = await asyncio.to_thread(generate_rsa_keypair)
+    actor = uris.instance_actor_uri(settings.base_url)
+    try:
+        return await Account.create(
+            username=uris.INSTANCE_ACTOR_USERNAME, domain=None, actor_type="Application",
+            display_name=settings.instance.name, uri=actor, url=f"{settings.base_url}/about",
+            inbox_uri=uris.inbox_uri(actor), outbox_uri=uris.outbox_uri(actor),
+            shared_inbox_uri=uris.shared_inbox_uri(settings.base_url),
+            public_key_id=uris.key_id(actor), public_key_pem=public_pem,
+            private_key_pem=private_pem, locked=True, discoverable=False, indexable=False,
+        )
+    except IntegrityError:  # another process created it first
+        return await Account.get(username=uris.INSTANCE_ACTOR_USERNAME, domain=None)
