@@ -7,8 +7,9 @@ from typing import Any
 
 from redfed.activitypub.normalize import InvalidActivity, first_type, host_of, id_of, same_host
 from redfed.activitypub.parse import ParsedActivity
-from redfed.models import Account, Note, Notification, NotificationKind
-from redfed.runtime import Runtime
+from redfed.models import Account, Follow, Note, NotificationKind
+from redfed.services import notifications
+from redfed.services.follows import move_follow_counters
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,10 @@ async def note_by_uri(uri: str) -> Note | None:
 
 
 async def notify(recipient_id: int, kind: NotificationKind, actor: Account, note: Note | None = None) -> None:
-    """A notification for a local recipient (never for oneself)."""
-    if recipient_id == actor.id:
-        return
+    """A notification for a local recipient (the service skips self, remote, blocked, muted)."""
     recipient = await Account.get_or_none(id=recipient_id, domain=None)
     if recipient is not None:
-        await Notification.create(recipient=recipient, kind=kind, actor=actor, note=note)
+        await notifications.notify(recipient, kind, actor, note)
 
 
 def object_uri_of(value: Any) -> str:
@@ -68,7 +67,4 @@ __all__ = [
 
 async def count_follow(follower_id: int, followee_id: int, delta: int) -> None:
     """Keep followers_count / following_count in step with an accepted follow appearing or going."""
-    from tortoise.expressions import F
-
-    await Account.filter(id=followee_id).update(followers_count=F("followers_count") + delta)
-    await Account.filter(id=follower_id).update(following_count=F("following_count") + delta)
+    await move_follow_counters(Follow(follower_id=follower_id, followee_id=followee_id), delta)

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from redfed.activitypub.normalize import InvalidActivity, check_document, first_type, host_of, same_host
 from redfed.activitypub.parse import ParsedActor, parse_actor, parse_key_document
-from redfed.activitypub.uris import INSTANCE_ACTOR_USERNAME, key_id as local_key_id
+from redfed.activitypub.uris import key_id as local_key_id
 from redfed.activitypub.vocab import ACTOR_TYPES
 from redfed.errors import NotFound
 from redfed.federation.addresses import FetchError
@@ -25,6 +25,7 @@ from redfed.federation.signatures import RequestSigner, make_request_signer
 from redfed.federation.webfinger_client import resolve_handle
 from redfed.models import Account
 from redfed.runtime import Runtime
+from redfed.services.delivery import ensure_instance_actor
 from redfed.services.moderation import is_suspended_domain
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,13 @@ class ActorUnavailable(NotFound):
     public_message = "That account could not be found."
 
 
-async def fetch_signer(rt: Runtime) -> RequestSigner | None:
-    """The instance actor's signer for GETs, or None while no instance actor exists yet."""
+async def fetch_signer(rt: Runtime) -> RequestSigner:
+    """The instance actor's signer for GETs (created with its key on first use)."""
     cached = rt.state.get("remote_accounts.signer")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    actor = await Account.get_or_none(username=INSTANCE_ACTOR_USERNAME, domain=None)
-    if actor is None or not actor.private_key_pem:
-        return None
+    actor = await ensure_instance_actor(rt.settings)
+    assert actor.private_key_pem is not None
     signer = make_request_signer(actor.public_key_id or local_key_id(actor.uri), actor.private_key_pem)
     rt.state["remote_accounts.signer"] = signer
     return signer

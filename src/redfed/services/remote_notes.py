@@ -22,7 +22,6 @@ from redfed.models import (
     Mention,
     Note,
     NoteTag,
-    Notification,
     NotificationKind,
     Tag,
     Tombstone,
@@ -31,6 +30,7 @@ from redfed.models import (
 from redfed.runtime import Runtime
 from redfed.services import remote_accounts
 from redfed.services.jobs import enqueue
+from redfed.services.notifications import notify
 from redfed.services.moderation import is_suspended_domain, rejects_media
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,7 @@ def _root_id(parent: Note | None) -> int | None:
 async def _count_reply(note: Note, parent: Note, author: Account) -> None:
     await Note.filter(id=parent.id).update(comments_count=F("comments_count") + 1)
     parent_author = await Account.get(id=parent.account_id)  # type: ignore[attr-defined]
-    if parent_author.is_local and parent_author.id != author.id:
-        await Notification.create(recipient=parent_author, kind=NotificationKind.COMMENT, actor=author, note=note)
+    await notify(parent_author, NotificationKind.COMMENT, author, note)
 
 
 async def _store_tags(note: Note, names: tuple[str, ...]) -> None:
@@ -127,8 +126,7 @@ async def _store_mentions(note: Note, parsed: ParsedNote, author: Account) -> No
         return
     for account in await Account.filter(uri__in=sorted(wanted)):
         await Mention.get_or_create(note=note, account=account)
-        if account.is_local and account.id != author.id:
-            await Notification.create(recipient=account, kind=NotificationKind.MENTION, actor=author, note=note)
+        await notify(account, NotificationKind.MENTION, author, note)
 
 
 async def _store_media(note: Note, parsed: ParsedNote, author: Account) -> None:
