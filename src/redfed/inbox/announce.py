@@ -7,8 +7,8 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import notify, require, require_same_host
-from redfed.models import Account, Boost, Note, NotificationKind, Tombstone, Visibility
+from redfed.inbox.common import was_undone, notify, require, require_same_host
+from redfed.models import Account, Boost, Note, NotificationKind, Visibility
 from redfed.runtime import Runtime
 from redfed.services.remote_notes import fetch_remote_note
 
@@ -16,7 +16,7 @@ from redfed.services.remote_notes import fetch_remote_note
 async def handle_announce(rt: Runtime, activity: ParsedActivity, actor: Account) -> None:
     require_same_host(activity, activity.id)
     require(bool(activity.object_id), "announce without an object id")
-    require(not await Tombstone.exists(uri=activity.id), "announce undone before it arrived")
+    require(not await was_undone(actor, activity.id), "announce undone before it arrived")
     note = await fetch_remote_note(rt, activity.object_id)
     require(note is not None, "announce of an unavailable note")
     assert note is not None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 from redfed.activitypub.normalize import InvalidActivity, first_type, host_of, id_of, same_host
 from redfed.activitypub.parse import ParsedActivity
-from redfed.models import Account, Follow, Note, NotificationKind
+from redfed.models import Account, Follow, Note, NotificationKind, Tombstone
 from redfed.services import notifications
 from redfed.services.follows import move_follow_counters
 
@@ -50,6 +51,17 @@ async def notify(recipient_id: int, kind: NotificationKind, actor: Account, note
     recipient = await Account.get_or_none(id=recipient_id, domain=None)
     if recipient is not None:
         await notifications.notify(recipient, kind, actor, note)
+
+
+def undone_marker(actor_uri: str, activity_id: str) -> str:
+    """The Tombstone uri remembering that `actor` undid `activity_id` before we saw it (IDEM-04).
+
+    Keyed by the actor too, so nobody can pre-empt another actor's activities."""
+    return "undone:" + hashlib.sha256(f"{actor_uri} {activity_id}".encode()).hexdigest()
+
+
+async def was_undone(actor: Account, activity_id: str) -> bool:
+    return await Tombstone.exists(uri=undone_marker(actor.uri, activity_id))
 
 
 def object_uri_of(value: Any) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import count_follow, local_account_by_uri, notify, require, require_same_host
-from redfed.models import Account, Block, Follow, FollowState, NotificationKind, Tombstone
+from redfed.inbox.common import was_undone, count_follow, local_account_by_uri, notify, require, require_same_host
+from redfed.models import Account, Block, Follow, FollowState, NotificationKind
 from redfed.runtime import Runtime
 from redfed.services import outbox
 
@@ -16,7 +16,7 @@ async def handle_follow(rt: Runtime, activity: ParsedActivity, actor: Account) -
     followee = await local_account_by_uri(activity.object_id)
     require(followee is not None, "follow of an unknown local account")
     assert followee is not None
-    require(not await Tombstone.exists(uri=activity.id), "follow undone before it arrived (IDEM-04)")
+    require(not await was_undone(actor, activity.id), "follow undone before it arrived (IDEM-04)")
     require(not await Block.exists(account=followee, target=actor), "followee blocks the actor")
     async with in_transaction():
         existing = await Follow.select_for_update().get_or_none(follower=actor, followee=followee)

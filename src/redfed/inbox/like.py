@@ -6,13 +6,13 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import note_by_uri, notify, require, require_same_host
-from redfed.models import Account, Like, Note, NotificationKind, Tombstone, Visibility
+from redfed.inbox.common import was_undone, note_by_uri, notify, require, require_same_host
+from redfed.models import Account, Like, Note, NotificationKind, Visibility
 
 
 async def handle_like(rt: object, activity: ParsedActivity, actor: Account) -> None:
     require_same_host(activity, activity.id)
-    require(not await Tombstone.exists(uri=activity.id), "like undone before it arrived")
+    require(not await was_undone(actor, activity.id), "like undone before it arrived")
     note = await note_by_uri(activity.object_id)
     # A like of a note we do not store tells nobody here anything: no fetch (IDEM-07).
     require(note is not None, "like of an unknown note")

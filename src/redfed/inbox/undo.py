@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from redfed.activitypub.normalize import first_type, id_of, same_host
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import count_follow, local_account_by_uri, note_by_uri, require
+from redfed.inbox.common import count_follow, local_account_by_uri, note_by_uri, require, undone_marker
 from redfed.models import Account, Block, Boost, Follow, FollowState, Like, Note, Tombstone
 
 
@@ -25,8 +25,11 @@ async def handle_undo(rt: object, activity: ParsedActivity, actor: Account) -> N
     kind = first_type(obj) if obj is not None else ""
     async with in_transaction():
         done = await _undo(kind, activity.object_id, obj, actor)
-        if not done and activity.object_id and same_host(activity.object_id, actor.uri):
-            await Tombstone.get_or_create(uri=activity.object_id)
+        # Remember an Undo of something not seen yet, if the id is plausibly the actor's own
+        # (embedded with the actor checked above, or under the actor's URI as Mastodon/GoToSocial do).
+        owned = obj is not None or activity.object_id.startswith((actor.uri + "/", actor.uri + "#"))
+        if not done and activity.object_id and owned and same_host(activity.object_id, actor.uri):
+            await Tombstone.get_or_create(uri=undone_marker(actor.uri, activity.object_id))
 
 
 async def _undo(kind: str, uri: str, obj: dict[str, Any] | None, actor: Account) -> bool:
