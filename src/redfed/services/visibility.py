@@ -133,3 +133,18 @@ def _audience(viewer: Account | None) -> Q:
         Q(id__in=Subquery(mentioned)),
         join_type=Q.OR,
     )
+
+
+async def visible_account(viewer: Account | None, acct: str) -> Account:
+    """An account by `name` (local) or `name@domain`, or NotFound when unknown, suspended,
+    gone or blocking either way."""
+    name, _, domain = acct.lstrip("@").partition("@")
+    if not name:
+        raise NotFound()
+    if domain:
+        account = await Account.filter(username__iexact=name, domain__iexact=domain).first()
+    else:
+        account = await Account.get_or_none(username=name.lower(), domain=None)
+    if account is None or account.gone_at is not None or await account_hidden(viewer, account):
+        raise NotFound()
+    return account

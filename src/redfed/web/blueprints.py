@@ -6,6 +6,7 @@ from quart import Blueprint
 
 from redfed.web import health, inbox
 from redfed.web.ui import account_blueprints
+from redfed.web.ui.home import content_blueprints
 
 
 def all_blueprints() -> list[Blueprint]:
@@ -13,4 +14,5 @@ def all_blueprints() -> list[Blueprint]:
         health.bp,
         inbox.bp,
         *account_blueprints(),
+        *content_blueprints(),
     ]
