@@ -168,13 +168,11 @@ async def _note_parts(
     return media, [str(t) for t in tags], mentions, parent
 
 
-async def _note_outgoing(
-    rt: Runtime, job: Job, payload: dict[str, Any], *, update: bool
-) -> Outgoing | None:
-    note = await Note.get_or_none(id=payload["note_id"], local=True).prefetch_related("account")
-    if note is None:
-        return None
-    author: Account = note.account
+async def note_document(
+    base_url: str, note: Note, author: Account
+) -> tuple[dict[str, Any], list[Account]]:
+    """The AS2 Note of a local note (also served by web/activitypub.py) and the accounts it
+    addresses besides followers: its mentions and, for a comment, the parent's author."""
     media, tags, mentions, parent = await _note_parts(note)
     parent_author = await Account.get_or_none(id=parent.account_id) if parent else None  # type: ignore[attr-defined]
     addressed = mentions + (
@@ -183,12 +181,23 @@ async def _note_outgoing(
     doc = render.render_note(
         note,
         author=author,
-        base_url=rt.base_url,
+        base_url=base_url,
         media=media,
         tags=tags,
         mentions=addressed,
         in_reply_to=parent.uri if parent else None,
     )
+    return doc, addressed
+
+
+async def _note_outgoing(
+    rt: Runtime, job: Job, payload: dict[str, Any], *, update: bool
+) -> Outgoing | None:
+    note = await Note.get_or_none(id=payload["note_id"], local=True).prefetch_related("account")
+    if note is None:
+        return None
+    author: Account = note.account
+    doc, addressed = await note_document(rt.base_url, note, author)
     if update:
         stamp = int((note.edited_at or utcnow()).timestamp())
         activity = render.render_update(doc, actor=author.uri, stamp=stamp)
