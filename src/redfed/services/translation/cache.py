@@ -12,12 +12,11 @@ import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from redfed.content.sanitize import plain_text, sanitize_html
 from redfed.errors import NotFound, RedfedError, ServiceUnavailable
-from redfed.models import Account, Block, Note, TranslationCache, Visibility
+from redfed.models import Account, Note, TranslationCache, Visibility
 from redfed.runtime import Runtime
 from redfed.services.translation.detect import detect_language
 from redfed.services.translation.engine import TranslationEngine, TranslationUnavailable
@@ -28,6 +27,7 @@ from redfed.services.translation.languages import (
     get_engine,
     normalize_language,
 )
+from redfed.services.visibility import can_view
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ async def translate_note(
     await _check_visible(note, viewer)
     target_code = normalize_language(target)
     source = await _source_language(note)
-    if not target_code or source == target_code or not can_translate(rt.settings, source, target_code):
+    usable = target_code and source != target_code
+    if not usable or not can_translate(rt.settings, source, target_code):
         raise TranslationNotConfigured(detail=f"translation.no_pair {source}->{target_code}")
     engine = get_engine(rt)
     cached = await cached_translation(note, target_code)
@@ -85,15 +86,8 @@ async def cached_translation(note: Note, target: str) -> NoteTranslation | None:
 
 
 async def _check_visible(note: Note, viewer: Account | None) -> None:
-    if note.visibility not in TRANSLATABLE:
-        raise NotFound(detail=f"translation.not_translatable note={note.id}")
-    author = await Account.get(id=note.account_id)  # type: ignore[attr-defined]
-    if author.suspended_at is not None:
-        raise NotFound(detail=f"translation.author_suspended note={note.id}")
-    if viewer is not None and await Block.filter(
-        Q(account_id=viewer.id, target_id=author.id) | Q(account_id=author.id, target_id=viewer.id)
-    ).exists():
-        raise NotFound(detail=f"translation.blocked note={note.id}")
+    if note.visibility not in TRANSLATABLE or not await can_view(viewer, note):
+        raise NotFound(detail=f"translation.not_visible note={note.id}")
 
 
 async def _source_language(note: Note) -> str:

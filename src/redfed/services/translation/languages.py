@@ -16,8 +16,9 @@ from redfed.errors import NotFound
 from redfed.models import Account
 from redfed.runtime import Runtime
 from redfed.services.translation import models_admin
-from redfed.services.translation.detect import detect_language
+from redfed.services.translation.detect import BASE_LANGUAGES, _detector, detect_language
 from redfed.services.translation.engine import TranslationEngine
+from redfed.services.translation.protect import PROTECTED
 
 PIVOT = "en"  # every package of the public index goes to or from English
 _CODE = re.compile(r"^[a-z]{2,3}$")
@@ -86,7 +87,7 @@ def can_translate(settings: Settings, source: str, target: str) -> bool:
 
 
 def translation_languages(settings: Settings) -> dict[str, list[str]]:
-    """{source: [targets]}, pivots included, as Mastodon's /api/v1/instance/translation_languages."""
+    """{source: [targets]}, pivots included (Mastodon's /api/v1/instance/translation_languages)."""
     if not settings.translation.enabled:
         return {}
     pairs = direct_pairs(settings)
@@ -94,7 +95,8 @@ def translation_languages(settings: Settings) -> dict[str, list[str]]:
     return {
         source: targets
         for source in sorted(codes)
-        if (targets := [t for t in sorted(codes) if t != source and can_translate(settings, source, t)])
+        if (targets := [t for t in sorted(codes)
+                        if t != source and can_translate(settings, source, t)])
     }
 
 
@@ -117,7 +119,9 @@ def reading_languages(account: Account | None, locale: str = "") -> list[str]:
     return found
 
 
-def translation_target(settings: Settings, note_language: str, readers: Iterable[str]) -> str | None:
+def translation_target(
+    settings: Settings, note_language: str, readers: Iterable[str]
+) -> str | None:
     """The language to offer a translation into, or None when "Translate" should not show.
 
     Offered when the note's language is known, is not one the viewer reads, and an installed pair
@@ -131,7 +135,7 @@ def translation_target(settings: Settings, note_language: str, readers: Iterable
 
 
 def language_for_new_note(text: str, chosen: str | None, profile_languages: Iterable[str]) -> str:
-    """The author's choice wins; else detect (offline); else the profile's first language; else ""."""
+    """The author's choice wins; else detection (offline); else the profile's first language."""
     picked = normalize_language(chosen)
     if picked:
         return picked
@@ -140,3 +144,16 @@ def language_for_new_note(text: str, chosen: str | None, profile_languages: Iter
     if detected:
         return detected
     return profile[0] if profile else ""
+
+
+def detect_with_confidence(text: str, candidates: Iterable[str] = ()) -> tuple[str, float]:
+    """(code, confidence 0–100) as LibreTranslate's /detect; unsure → English with 0, as it does."""
+    code = detect_language(text, candidates)
+    if code is None:
+        return PIVOT, 0.0
+    # detect_language already built (and cached) this detector; ask it how sure it was.
+    codes = frozenset(c.split("-")[0].lower() for c in (*BASE_LANGUAGES, *candidates) if c)
+    for value in _detector(codes).compute_language_confidence_values(PROTECTED.sub(" ", text)):
+        if value.language.iso_code_639_1.name.lower() == code:
+            return code, round(100.0 * float(value.value), 1)
+    return code, 0.0
