@@ -11,10 +11,10 @@ from redfed.config import Settings, load_settings
 from redfed.errors import ConfigError
 
 # Each module adds its sub-commands with `register(subparsers)`; one line per group here.
-from redfed.cli import server
+from redfed.cli import domains, server
 from redfed.cli import translate
 
-COMMAND_GROUPS = [server, translate]
+COMMAND_GROUPS = [server, translate, domains]
 
 
 def build_parser() -> argparse.ArgumentParser:

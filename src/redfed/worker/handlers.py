@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redfed.inbox.dispatch import process_inbox_job
 from redfed.services import delivery, fanout
+from redfed.services.remote_media import fetch_remote_media_job
 from redfed.worker.runner import GiveUp, Handler, RetryLater
 
 
@@ -12,4 +13,5 @@ def default_handlers() -> dict[str, Handler]:
     handlers["federate"] = delivery.make_handler(fanout.federate, RetryLater, GiveUp)
     handlers["deliver"] = delivery.make_handler(delivery.deliver, RetryLater, GiveUp)
     handlers["inbox"] = process_inbox_job
+    handlers["fetch_remote_media"] = fetch_remote_media_job
     return handlers

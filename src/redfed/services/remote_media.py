@@ -1,0 +1,54 @@
+"""Remote photos cached as our own files: fetched in a background job through the SSRF-safe
+client, re-encoded by the same pipeline as uploads (MED-02/03/05), skipped for reject_media domains."""
+
+from __future__ import annotations
+
+import logging
+
+from redfed.activitypub.normalize import host_of
+from redfed.errors import ValidationError
+from redfed.federation.addresses import FetchError
+from redfed.models import MediaAttachment
+from redfed.runtime import Runtime
+from redfed.services.media import PhotoUpload, store_photos
+from redfed.services.moderation import rejects_media
+
+log = logging.getLogger(__name__)
+
+
+async def cache_remote_media(rt: Runtime, media_id: int) -> bool:
+    """Fetch and store one remote attachment; True when cached. Permanent failures return False
+    (the note keeps its link to the original); network failures raise FetchError for a retry."""
+    media = await MediaAttachment.get_or_none(id=media_id)
+    if media is None or media.is_cached or not media.remote_url:
+        return False
+    if await rejects_media(host_of(media.remote_url)):
+        return False
+    settings = rt.settings
+    try:
+        data, _content_type = await rt.require_http().fetch_media(
+            media.remote_url, max_bytes=settings.media.remote_max_bytes
+        )
+    except FetchError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    try:
+        stored = (await store_photos(settings, [PhotoUpload(data=data, description=media.description)]))[0]
+    except ValidationError as exc:
+        log.info("media.remote_rejected id=%d reason=%s", media_id, exc.detail)
+        return False
+    image = stored.image
+    await MediaAttachment.filter(id=media_id).update(
+        file_key=stored.file_key, display_mime=image.display_mime, thumb_mime=image.thumb_mime,
+        width=image.width, height=image.height, thumb_width=image.thumb_width,
+        thumb_height=image.thumb_height, blurhash=image.blurhash, size_bytes=stored.size_bytes,
+    )
+    log.info("media.remote_cached id=%d", media_id)
+    return True
+
+
+async def fetch_remote_media_job(rt: Runtime, job: object) -> None:
+    """The worker's `fetch_remote_media` handler."""
+    payload = getattr(job, "payload", {})
+    await cache_remote_media(rt, int(payload["media_id"]))
