@@ -13,8 +13,9 @@ from redfed.errors import ConfigError
 # Each module adds its sub-commands with `register(subparsers)`; one line per group here.
 from redfed.cli import domains, server
 from redfed.cli import translate
+from redfed.cli import users
 
-COMMAND_GROUPS = [server, translate, domains]
+COMMAND_GROUPS = [server, translate, domains, users]
 
 
 def build_parser() -> argparse.ArgumentParser:
