@@ -38,9 +38,15 @@ async def remote(fediverse: Callable[[], Awaitable[FakeInstance]]) -> FakeInstan
 async def make_local(settings: Any, username: str = "alice", *, locked: bool = False) -> Account:
     uri = uris.actor_uri(settings.base_url, username)
     return await Account.create(
-        username=username, domain=None, uri=uri, inbox_uri=uris.inbox_uri(uri),
-        followers_uri=uris.followers_uri(uri), public_key_id=uris.key_id(uri),
-        public_key_pem=LOCAL_KEYS[1], private_key_pem=LOCAL_KEYS[0], locked=locked,
+        username=username,
+        domain=None,
+        uri=uri,
+        inbox_uri=uris.inbox_uri(uri),
+        followers_uri=uris.followers_uri(uri),
+        public_key_id=uris.key_id(uri),
+        public_key_pem=LOCAL_KEYS[1],
+        private_key_pem=LOCAL_KEYS[0],
+        locked=locked,
     )
 
 
@@ -65,7 +71,9 @@ async def snapshot() -> dict[str, list[dict[str, Any]]]:
         if model._meta.db_table == "jobs":
             rows = [r for r in rows if r["kind"] != "inbox"]
         if model._meta.db_table == "accounts":
-            rows = [{k: v for k, v in r.items() if k not in ("fetched_at", "updated_at")} for r in rows]
+            rows = [
+                {k: v for k, v in r.items() if k not in ("fetched_at", "updated_at")} for r in rows
+            ]
         state[model._meta.db_table] = sorted(rows, key=repr)
     return state
 

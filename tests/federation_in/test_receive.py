@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from redfed.models import Account, Follow, Job, Note
-from redfed.services.moderation import block_domain
+from redfed.models import Account, Job, Note
 from tests.federation_in.conftest import snapshot
 from tests.support.fediverse import FakeInstance
 
 
-async def test_signed_create_is_stored_once_and_applied(client, worker, remote: FakeInstance, alice) -> None:
+async def test_signed_create_is_stored_once_and_applied(
+    client, worker, remote: FakeInstance, alice
+) -> None:
     # Given a remote actor and a public note
     bob = remote.add_actor("bob")
     create = remote.activity(bob, "Create", remote.note(bob, "<p>hi #Travel</p>"))
@@ -26,7 +27,9 @@ async def test_signed_create_is_stored_once_and_applied(client, worker, remote: 
     assert (await Account.get(uri=bob.uri)).domain == remote.domain
 
 
-async def test_unsigned_post_is_refused_without_state_change(client, remote: FakeInstance, alice) -> None:
+async def test_unsigned_post_is_refused_without_state_change(
+    client, remote: FakeInstance, alice
+) -> None:
     bob = remote.add_actor("bob")
     create = remote.activity(bob, "Create", remote.note(bob))
     before = await snapshot()

@@ -12,10 +12,18 @@ from tests.federation_in.conftest import snapshot, warm
 from tests.support.fediverse import AP_TYPE, FakeInstance
 
 
-async def _post_with_key(client, key_id: str, private_pem: str, activity: dict, path: str = "/inbox"):
+async def _post_with_key(
+    client, key_id: str, private_pem: str, activity: dict, path: str = "/inbox"
+):
     body = json.dumps(activity).encode()
-    headers = sign_request("POST", f"https://redfed.test{path}", body=body, key_id=key_id,
-                           private_key_pem=private_pem, headers={"Content-Type": AP_TYPE})
+    headers = sign_request(
+        "POST",
+        f"https://redfed.test{path}",
+        body=body,
+        key_id=key_id,
+        private_key_pem=private_pem,
+        headers={"Content-Type": AP_TYPE},
+    )
     return await client.post(path, data=body, headers=headers)
 
 
@@ -39,7 +47,11 @@ async def test_sig15_key_owned_by_someone_else_is_refused(client, worker, fedive
     evil, victim = evil_host.add_actor("evil"), victim_host.add_actor("victim")
     # evil publishes a key document that claims the victim as owner
     key_id = evil_host.url("/keys/1")
-    evil_host.objects["/keys/1"] = {"id": key_id, "owner": victim.uri, "publicKeyPem": evil.public_pem}
+    evil_host.objects["/keys/1"] = {
+        "id": key_id,
+        "owner": victim.uri,
+        "publicKeyPem": evil.public_pem,
+    }
     create = victim_host.activity(victim, "Create", victim_host.note(victim, store=False))
     before = await snapshot()
     response = await _post_with_key(client, key_id, evil.private_pem, create)
@@ -48,10 +60,16 @@ async def test_sig15_key_owned_by_someone_else_is_refused(client, worker, fedive
     assert await snapshot() == before
 
 
-async def test_sig15_same_host_owner_not_listing_the_key(client, worker, remote: FakeInstance, alice) -> None:
+async def test_sig15_same_host_owner_not_listing_the_key(
+    client, worker, remote: FakeInstance, alice
+) -> None:
     victim, evil = remote.add_actor("victim"), remote.add_actor("evil")
     key_id = remote.url("/keys/evil")
-    remote.objects["/keys/evil"] = {"id": key_id, "owner": victim.uri, "publicKeyPem": evil.public_pem}
+    remote.objects["/keys/evil"] = {
+        "id": key_id,
+        "owner": victim.uri,
+        "publicKeyPem": evil.public_pem,
+    }
     create = remote.activity(victim, "Create", remote.note(victim, store=False))
     before = await snapshot()
     response = await _post_with_key(client, key_id, evil.private_pem, create)
@@ -59,7 +77,9 @@ async def test_sig15_same_host_owner_not_listing_the_key(client, worker, remote:
     assert await snapshot() == before
 
 
-async def test_sig16_unknown_keys_from_one_source_fetch_once(client, remote: FakeInstance, alice) -> None:
+async def test_sig16_unknown_keys_from_one_source_fetch_once(
+    client, remote: FakeInstance, alice
+) -> None:
     bob = remote.add_actor("bob")
     create = remote.activity(bob, "Create", remote.note(bob, store=False))
     before = await snapshot()
@@ -72,17 +92,23 @@ async def test_sig16_unknown_keys_from_one_source_fetch_once(client, remote: Fak
     assert await snapshot() == before
 
 
-async def test_sig16_bad_signatures_with_known_key_refetch_once(client, runtime, remote: FakeInstance, alice) -> None:
+async def test_sig16_bad_signatures_with_known_key_refetch_once(
+    client, runtime, remote: FakeInstance, alice
+) -> None:
     bob, other = remote.add_actor("bob"), remote.add_actor("other")
     await warm(runtime, bob)
     fetches_before = remote.hits("/users/bob")
     create = remote.activity(bob, "Create", remote.note(bob, store=False))
     for _ in range(10):  # signed with someone else's private key under bob's keyId
-        assert (await _post_with_key(client, bob.key_id, other.private_pem, create)).status_code == 401
+        assert (
+            await _post_with_key(client, bob.key_id, other.private_pem, create)
+        ).status_code == 401
     assert remote.hits("/users/bob") - fetches_before == 1
 
 
-async def test_sig17_rotated_key_is_refreshed_once(client, worker, runtime, remote: FakeInstance, alice) -> None:
+async def test_sig17_rotated_key_is_refreshed_once(
+    client, worker, runtime, remote: FakeInstance, alice
+) -> None:
     bob = remote.add_actor("bob")
     await warm(runtime, bob)
     old_pem = (await Account.get(uri=bob.uri)).public_key_pem
@@ -97,18 +123,24 @@ async def test_sig17_rotated_key_is_refreshed_once(client, worker, runtime, remo
     assert await Note.exists(uri=create["object"]["id"])
 
 
-async def test_sig13_blocked_domain_dropped_without_key_fetch(client, worker, remote: FakeInstance, alice) -> None:
+async def test_sig13_blocked_domain_dropped_without_key_fetch(
+    client, worker, remote: FakeInstance, alice
+) -> None:
     bob = remote.add_actor("bob")
     await block_domain(remote.domain)
     before = await snapshot()
-    response = await remote.post(client, bob, "/inbox", remote.activity(bob, "Create", remote.note(bob)))
+    response = await remote.post(
+        client, bob, "/inbox", remote.activity(bob, "Create", remote.note(bob))
+    )
     await worker.run_until_idle()
     assert response.status_code == 202
     assert remote.requests == []
     assert await snapshot() == before
 
 
-async def test_sig11_key_gone_refuses_and_marks_actor_gone(client, runtime, remote: FakeInstance, alice) -> None:
+async def test_sig11_key_gone_refuses_and_marks_actor_gone(
+    client, runtime, remote: FakeInstance, alice
+) -> None:
     bob, other = remote.add_actor("bob"), remote.add_actor("other")
     await warm(runtime, bob)
     remote.statuses["/users/bob"] = 410
@@ -122,12 +154,16 @@ async def test_sig11_key_answers_html_or_404(client, remote: FakeInstance, alice
     bob = remote.add_actor("bob")
     remote.statuses["/users/bob"] = 404
     before = await snapshot()
-    response = await remote.post(client, bob, "/inbox", remote.activity(bob, "Create", remote.note(bob)))
+    response = await remote.post(
+        client, bob, "/inbox", remote.activity(bob, "Create", remote.note(bob))
+    )
     assert response.status_code == 401
     assert await snapshot() == before
 
 
-async def test_sig02_body_changed_after_signing(client, worker, runtime, remote: FakeInstance, alice) -> None:
+async def test_sig02_body_changed_after_signing(
+    client, worker, runtime, remote: FakeInstance, alice
+) -> None:
     bob = remote.add_actor("bob")
     await warm(runtime, bob)
     create = remote.activity(bob, "Create", remote.note(bob))
@@ -141,7 +177,9 @@ async def test_sig02_body_changed_after_signing(client, worker, runtime, remote:
     assert await snapshot() == before
 
 
-async def test_sig06_signature_for_another_inbox(client, runtime, remote: FakeInstance, alice) -> None:
+async def test_sig06_signature_for_another_inbox(
+    client, runtime, remote: FakeInstance, alice
+) -> None:
     bob = remote.add_actor("bob")
     await warm(runtime, bob)
     body = json.dumps(remote.activity(bob, "Create", remote.note(bob))).encode()
@@ -153,6 +191,8 @@ async def test_sig06_signature_for_another_inbox(client, runtime, remote: FakeIn
 
 async def test_unknown_recipient_is_404(client, remote: FakeInstance, alice) -> None:
     bob = remote.add_actor("bob")
-    response = await remote.post(client, bob, "/users/nobody/inbox", remote.activity(bob, "Create", remote.note(bob)))
+    response = await remote.post(
+        client, bob, "/users/nobody/inbox", remote.activity(bob, "Create", remote.note(bob))
+    )
     assert response.status_code == 404
     assert remote.requests == []

@@ -62,11 +62,17 @@ class FakeActor:
 
     def document(self) -> dict[str, Any]:
         doc = {
-            "@context": AS_CONTEXT, "id": self.uri, "type": "Person",
-            "preferredUsername": self.username, "name": self.username.title(),
-            "summary": "<p>hello</p>", "url": self.instance.url(f"/@{self.username}"),
-            "inbox": f"{self.uri}/inbox", "outbox": f"{self.uri}/outbox",
-            "followers": self.followers, "following": f"{self.uri}/following",
+            "@context": AS_CONTEXT,
+            "id": self.uri,
+            "type": "Person",
+            "preferredUsername": self.username,
+            "name": self.username.title(),
+            "summary": "<p>hello</p>",
+            "url": self.instance.url(f"/@{self.username}"),
+            "inbox": f"{self.uri}/inbox",
+            "outbox": f"{self.uri}/outbox",
+            "followers": self.followers,
+            "following": f"{self.uri}/following",
             "manuallyApprovesFollowers": self.locked,
             "endpoints": {"sharedInbox": self.instance.url("/inbox")},
             "publicKey": {"id": self.key_id, "owner": self.uri, "publicKeyPem": self.public_pem},
@@ -86,6 +92,7 @@ class FakeInstance:
         self.actors: dict[str, FakeActor] = {}
         self.objects: dict[str, Any] = {}  # path -> document
         self.statuses: dict[str, int] = {}  # path -> forced status
+        self.files: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, content type), e.g. photos
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.server: TestServer | None = None
         self._counter = 0
@@ -109,7 +116,14 @@ class FakeInstance:
     def url(self, path: str) -> str:
         return f"http://{self.domain}{path}"
 
-    def add_actor(self, username: str, *, locked: bool = False, key_style: str = "mastodon", key_index: int | None = None) -> FakeActor:
+    def add_actor(
+        self,
+        username: str,
+        *,
+        locked: bool = False,
+        key_style: str = "mastodon",
+        key_index: int | None = None,
+    ) -> FakeActor:
         if key_index is None:
             key_index, _next_key[0] = _next_key[0], _next_key[0] + 1
         private, public = _keypair(key_index % _POOL)
@@ -123,13 +137,28 @@ class FakeInstance:
 
     # ------------------------------------------------------------ documents (Mastodon shapes)
 
-    def note(self, actor: FakeActor, content: str = "<p>hello</p>", *, public: bool = True, store: bool = True, **extra: Any) -> dict[str, Any]:
+    def note(
+        self,
+        actor: FakeActor,
+        content: str = "<p>hello</p>",
+        *,
+        public: bool = True,
+        store: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
         uri = self.new_id(actor, "statuses")
         to, cc = ([PUBLIC], [actor.followers]) if public else ([actor.followers], [])
         doc = {
-            "@context": AS_CONTEXT, "id": uri, "type": "Note", "attributedTo": actor.uri,
-            "content": content, "to": to, "cc": cc, "url": uri,
-            "published": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "sensitive": False,
+            "@context": AS_CONTEXT,
+            "id": uri,
+            "type": "Note",
+            "attributedTo": actor.uri,
+            "content": content,
+            "to": to,
+            "cc": cc,
+            "url": uri,
+            "published": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sensitive": False,
         }
         doc.update(extra)
         if store:
@@ -137,7 +166,13 @@ class FakeInstance:
         return doc
 
     def activity(self, actor: FakeActor, kind: str, obj: Any, **extra: Any) -> dict[str, Any]:
-        doc = {"@context": AS_CONTEXT, "id": self.new_id(actor, kind.lower()), "type": kind, "actor": actor.uri, "object": obj}
+        doc = {
+            "@context": AS_CONTEXT,
+            "id": self.new_id(actor, kind.lower()),
+            "type": kind,
+            "actor": actor.uri,
+            "object": obj,
+        }
         doc.update(extra)
         return doc
 
@@ -145,17 +180,35 @@ class FakeInstance:
         """Serve `doc` at the path of its id."""
         self.objects[doc["id"].split(self.domain, 1)[1]] = doc
 
-    def signed_headers(self, actor: FakeActor, method: str, url: str, body: bytes | None) -> dict[str, str]:
-        return sign_request(method, url, body=body, key_id=actor.key_id, private_key_pem=actor.private_pem,
-                            headers={"Content-Type": AP_TYPE} if body is not None else {})
+    def signed_headers(
+        self, actor: FakeActor, method: str, url: str, body: bytes | None
+    ) -> dict[str, str]:
+        return sign_request(
+            method,
+            url,
+            body=body,
+            key_id=actor.key_id,
+            private_key_pem=actor.private_pem,
+            headers={"Content-Type": AP_TYPE} if body is not None else {},
+        )
 
-    async def post(self, client: Any, actor: FakeActor, path: str, activity: dict[str, Any], *, host: str = "redfed.test") -> Any:
+    async def post(
+        self,
+        client: Any,
+        actor: FakeActor,
+        path: str,
+        activity: dict[str, Any],
+        *,
+        host: str = "redfed.test",
+    ) -> Any:
         """POST `activity` signed by `actor` through a Quart test client reached as `host`."""
         body = json.dumps(activity).encode()
         headers = self.signed_headers(actor, "POST", f"https://{host}{path}", body)
         return await client.post(path, data=body, headers=headers)
 
-    async def post_live(self, base_url: str, actor: FakeActor, path: str, activity: dict[str, Any]) -> int:
+    async def post_live(
+        self, base_url: str, actor: FakeActor, path: str, activity: dict[str, Any]
+    ) -> int:
         """POST over real HTTP to a served app at `base_url` (http://127.0.0.1:port)."""
         body = json.dumps(activity).encode()
         headers = self.signed_headers(actor, "POST", f"{base_url}{path}", body)
@@ -175,6 +228,9 @@ class FakeInstance:
             return web.Response(status=self.statuses[request.path], text="forced")
         if request.method == "POST":
             return web.Response(status=202)
+        if request.path in self.files:
+            data, content_type = self.files[request.path]
+            return web.Response(body=data, content_type=content_type)
         if request.path == "/.well-known/webfinger":
             return self._webfinger(request.query.get("resource", ""))
         doc = self._document(request.path)
@@ -189,7 +245,12 @@ class FakeInstance:
             if len(parts) == 2:
                 return actor.document()
             if parts[2:] == ["main-key"] and actor.key_style == "gotosocial":
-                return {"@context": AS_CONTEXT, "id": actor.key_id, "owner": actor.uri, "publicKeyPem": actor.public_pem}
+                return {
+                    "@context": AS_CONTEXT,
+                    "id": actor.key_id,
+                    "owner": actor.uri,
+                    "publicKeyPem": actor.public_pem,
+                }
         found = self.objects.get(path)
         return found if isinstance(found, dict) else None
 
@@ -198,5 +259,8 @@ class FakeInstance:
         actor = self.actors.get(name)
         if actor is None or resource != f"acct:{actor.handle}":
             return web.Response(status=404)
-        jrd = {"subject": f"acct:{actor.handle}", "links": [{"rel": "self", "type": AP_TYPE, "href": actor.uri}]}
+        jrd = {
+            "subject": f"acct:{actor.handle}",
+            "links": [{"rel": "self", "type": AP_TYPE, "href": actor.uri}],
+        }
         return web.json_response(jrd, content_type="application/jrd+json")

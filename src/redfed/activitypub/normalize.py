@@ -19,11 +19,35 @@ class InvalidActivity(BadRequest):
 
 
 # Terms whose meaning identity and addressing checks rely on: a context may not remap them.
-CORE_TERMS = frozenset({
-    "id", "type", "actor", "object", "target", "to", "cc", "bto", "bcc", "audience",
-    "attributedTo", "inReplyTo", "publicKey", "owner", "publicKeyPem", "inbox", "outbox",
-    "followers", "following", "endpoints", "sharedInbox", "content", "url", "tag", "href",
-})
+CORE_TERMS = frozenset(
+    {
+        "id",
+        "type",
+        "actor",
+        "object",
+        "target",
+        "to",
+        "cc",
+        "bto",
+        "bcc",
+        "audience",
+        "attributedTo",
+        "inReplyTo",
+        "publicKey",
+        "owner",
+        "publicKeyPem",
+        "inbox",
+        "outbox",
+        "followers",
+        "following",
+        "endpoints",
+        "sharedInbox",
+        "content",
+        "url",
+        "tag",
+        "href",
+    }
+)
 FORBIDDEN_KEYWORDS = frozenset({"@graph", "@reverse", "@included"})
 MAX_ID_CHARS = 512
 

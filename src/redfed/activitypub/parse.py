@@ -134,8 +134,11 @@ def parse_actor(doc: dict[str, Any]) -> ParsedActor:
     if uri is None or kind not in ACTOR_TYPES or inbox is None:
         raise InvalidActivity(detail="not an actor document")
     key = _main_key(doc.get("publicKey"), uri)
-    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
-    username = text(doc.get("preferredUsername"), limit=64) or uri.rstrip("/").rsplit("/", 1)[-1][:64]
+    raw_endpoints = doc.get("endpoints")
+    endpoints: dict[str, Any] = raw_endpoints if isinstance(raw_endpoints, dict) else {}
+    username = (
+        text(doc.get("preferredUsername"), limit=64) or uri.rstrip("/").rsplit("/", 1)[-1][:64]
+    )
     return ParsedActor(
         uri=uri,
         type=kind,
@@ -186,7 +189,9 @@ def parse_note(doc: dict[str, Any]) -> ParsedNote:
         raise InvalidActivity(detail="not a note")
     language, mapped = first_map_entry(doc.get("contentMap"), limit=MAX_CONTENT)
     content = text(doc.get("content"), limit=MAX_CONTENT) or mapped
-    tags = [t for t in as_list(doc.get("tag"))[: MAX_TAGS + MAX_MENTIONS * 4] if isinstance(t, dict)]
+    tags = [
+        t for t in as_list(doc.get("tag"))[: MAX_TAGS + MAX_MENTIONS * 4] if isinstance(t, dict)
+    ]
     return ParsedNote(
         uri=uri,
         type=kind,
@@ -215,7 +220,11 @@ def _title(doc: dict[str, Any], kind: str) -> str:
 
 
 def _tag_names(tags: list[dict[str, Any]]) -> list[str]:
-    return [t["name"].lstrip("#") for t in tags if first_type(t) == "Hashtag" and isinstance(t.get("name"), str)]
+    return [
+        t["name"].lstrip("#")
+        for t in tags
+        if first_type(t) == "Hashtag" and isinstance(t.get("name"), str)
+    ]
 
 
 def _mentions(tags: list[dict[str, Any]]) -> list[str]:
@@ -230,14 +239,16 @@ def _attachments(value: Any) -> list[ParsedAttachment]:
         url = _link(item.get("url"))
         if not url:
             continue  # file:, ftp:, data: and friends are ignored (SSRF-07)
-        found.append(ParsedAttachment(
-            url=url,
-            media_type=text(item.get("mediaType"), limit=64),
-            description=text(item.get("name"), limit=MAX_DESCRIPTION),
-            width=_int(item.get("width")),
-            height=_int(item.get("height")),
-            blurhash=text(item.get("blurhash"), limit=64),
-        ))
+        found.append(
+            ParsedAttachment(
+                url=url,
+                media_type=text(item.get("mediaType"), limit=64),
+                description=text(item.get("name"), limit=MAX_DESCRIPTION),
+                width=_int(item.get("width")),
+                height=_int(item.get("height")),
+                blurhash=text(item.get("blurhash"), limit=64),
+            )
+        )
     return found
 
 
@@ -254,7 +265,11 @@ def _link(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6 else 0
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6
+        else 0
+    )
 
 
 def parse_time(value: Any) -> datetime | None:

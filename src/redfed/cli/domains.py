@@ -18,9 +18,13 @@ def register(commands: Any) -> None:
     sub = domain.add_subparsers(dest="domain_command", metavar="ACTION", required=True)
     block = sub.add_parser("block", help="block a domain (and its subdomains)")
     block.add_argument("domain")
-    block.add_argument("--severity", choices=["suspend", "silence", "noop"], default="suspend",
-                       help="suspend: refuse traffic and remove its content (default); "
-                            "silence: keep out of public pages; noop: only --reject-media")
+    block.add_argument(
+        "--severity",
+        choices=["suspend", "silence", "noop"],
+        default="suspend",
+        help="suspend: refuse traffic and remove its content (default); "
+        "silence: keep out of public pages; noop: only --reject-media",
+    )
     block.add_argument("--reject-media", action="store_true", help="never fetch its media")
     block.add_argument("--reason", default="", help="a note for other moderators")
     block.set_defaults(handler=_sync(_block))
@@ -31,7 +35,9 @@ def register(commands: Any) -> None:
     listing.set_defaults(handler=_sync(_list))
 
 
-def _sync(handler: Callable[[argparse.Namespace], Awaitable[int]]) -> Callable[[Settings, argparse.Namespace], int]:
+def _sync(
+    handler: Callable[[argparse.Namespace], Awaitable[int]],
+) -> Callable[[Settings, argparse.Namespace], int]:
     def run(settings: Settings, args: argparse.Namespace) -> int:
         async def go() -> int:
             await open_database(settings.database_url)
@@ -52,7 +58,10 @@ async def _block(args: argparse.Namespace) -> int:
     block = await moderation.block_domain(
         args.domain, severity=args.severity, reject_media=args.reject_media, reason=args.reason
     )
-    print(f"Blocked {block.domain} ({block.severity}{', media rejected' if block.reject_media else ''}).")
+    print(
+        f"Blocked {block.domain} ({block.severity}"
+        f"{', media rejected' if block.reject_media else ''})."
+    )
     return 0
 
 

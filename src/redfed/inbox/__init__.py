@@ -1,1 +1,1 @@
-"""Incoming activities: `receive` checks and stores them; one module per activity type applies them."""
+"""Incoming activities: `receive` checks and stores them; one module per type applies them."""

@@ -1,4 +1,6 @@
-"""Accept{Follow}: a remote account accepted one of our follow requests — only its followee may (ORI-11)."""
+"""Accept{Follow}: a remote account accepted one of our follow requests.
+
+Only the followee itself may accept (ORI-11)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ async def handle_accept(rt: object, activity: ParsedActivity, actor: Account) ->
         require(follow is not None, "Accept for no follow of this actor")
         assert follow is not None
         require(follow.state == FollowState.PENDING, "Accept of a follow already accepted")
-        updated = await Follow.filter(id=follow.id, state=FollowState.PENDING).update(state=FollowState.ACCEPTED)
+        updated = await Follow.filter(id=follow.id, state=FollowState.PENDING).update(
+            state=FollowState.ACCEPTED
+        )
         if updated:
             await count_follow(follow.follower_id, actor.id, +1)  # type: ignore[attr-defined]

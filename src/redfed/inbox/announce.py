@@ -7,7 +7,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import was_undone, notify, require, require_same_host
+from redfed.inbox.common import notify, require, require_same_host, was_undone
 from redfed.models import Account, Boost, Note, NotificationKind, Visibility
 from redfed.runtime import Runtime
 from redfed.services.remote_notes import fetch_remote_note
@@ -20,7 +20,9 @@ async def handle_announce(rt: Runtime, activity: ParsedActivity, actor: Account)
     note = await fetch_remote_note(rt, activity.object_id)
     require(note is not None, "announce of an unavailable note")
     assert note is not None
-    require(note.visibility in (Visibility.PUBLIC, Visibility.UNLISTED), "announce of a non-public note")
+    require(
+        note.visibility in (Visibility.PUBLIC, Visibility.UNLISTED), "announce of a non-public note"
+    )
     async with in_transaction():
         if await Boost.exists(account=actor, note=note) or await Boost.exists(uri=activity.id):
             return

@@ -46,7 +46,9 @@ async def note_by_uri(uri: str) -> Note | None:
     return await Note.get_or_none(uri=uri) if uri else None
 
 
-async def notify(recipient_id: int, kind: NotificationKind, actor: Account, note: Note | None = None) -> None:
+async def notify(
+    recipient_id: int, kind: NotificationKind, actor: Account, note: Note | None = None
+) -> None:
     """A notification for a local recipient (the service skips self, remote, blocked, muted)."""
     recipient = await Account.get_or_none(id=recipient_id, domain=None)
     if recipient is not None:
@@ -72,8 +74,15 @@ def object_uri_of(value: Any) -> str:
 
 
 __all__ = [
-    "Ignored", "embedded_of_type", "host_of", "local_account_by_uri", "note_by_uri", "notify",
-    "object_uri_of", "require", "require_same_host",
+    "Ignored",
+    "embedded_of_type",
+    "host_of",
+    "local_account_by_uri",
+    "note_by_uri",
+    "notify",
+    "object_uri_of",
+    "require",
+    "require_same_host",
 ]
 
 

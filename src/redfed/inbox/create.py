@@ -23,7 +23,9 @@ async def handle_create(rt: Runtime, activity: ParsedActivity, actor: Account) -
         await fetch_remote_note(rt, activity.object_id)
         return
     require(activity.object_type in NOTE_TYPES, f"Create of {activity.object_type[:40]}")
-    require(id_of(obj.get("attributedTo")) == actor.uri, "Create of a note attributed to another actor")
+    require(
+        id_of(obj.get("attributedTo")) == actor.uri, "Create of a note attributed to another actor"
+    )
     note = parse_note(obj)
     # PRIV-06: an object replying to or addressed to a suspended domain is dropped.
     for uri in (note.in_reply_to, *note.to[:20], *note.cc[:20]):

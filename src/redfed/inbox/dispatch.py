@@ -8,7 +8,19 @@ from typing import Any
 
 from redfed.activitypub.normalize import InvalidActivity
 from redfed.activitypub.parse import parse_activity
-from redfed.inbox import accept, announce, block, create, delete, follow, like, move, reject, undo, update
+from redfed.inbox import (
+    accept,
+    announce,
+    block,
+    create,
+    delete,
+    follow,
+    like,
+    move,
+    reject,
+    undo,
+    update,
+)
 from redfed.inbox.common import Ignored
 from redfed.models import Account, Job
 from redfed.runtime import Runtime

@@ -5,7 +5,14 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import was_undone, count_follow, local_account_by_uri, notify, require, require_same_host
+from redfed.inbox.common import (
+    count_follow,
+    local_account_by_uri,
+    notify,
+    require,
+    require_same_host,
+    was_undone,
+)
 from redfed.models import Account, Block, Follow, FollowState, NotificationKind
 from redfed.runtime import Runtime
 from redfed.services import outbox
@@ -30,7 +37,9 @@ async def handle_follow(rt: Runtime, activity: ParsedActivity, actor: Account) -
                 await outbox.follow_accepted(existing)
             return
         state = FollowState.PENDING if followee.locked else FollowState.ACCEPTED
-        follow = await Follow.create(follower=actor, followee=followee, state=state, uri=activity.id)
+        follow = await Follow.create(
+            follower=actor, followee=followee, state=state, uri=activity.id
+        )
         if state == FollowState.ACCEPTED:
             await count_follow(actor.id, followee.id, +1)
             await outbox.follow_accepted(follow)

@@ -6,7 +6,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import was_undone, note_by_uri, notify, require, require_same_host
+from redfed.inbox.common import note_by_uri, notify, require, require_same_host, was_undone
 from redfed.models import Account, Like, Note, NotificationKind, Visibility
 
 
@@ -17,7 +17,10 @@ async def handle_like(rt: object, activity: ParsedActivity, actor: Account) -> N
     # A like of a note we do not store tells nobody here anything: no fetch (IDEM-07).
     require(note is not None, "like of an unknown note")
     assert note is not None
-    require(note.visibility != Visibility.DIRECT or await _mentioned(note, actor), "like of a hidden note")
+    require(
+        note.visibility != Visibility.DIRECT or await _mentioned(note, actor),
+        "like of a hidden note",
+    )
     async with in_transaction():
         if await Like.exists(account=actor, note=note) or await Like.exists(uri=activity.id):
             return

@@ -86,13 +86,20 @@ async def _local_user_exists(username: str) -> bool:
     return await Account.filter(username=username.lower(), domain=None, gone_at=None).exists()
 
 
-async def _authenticate(rt: Runtime, request: InboxRequest, doc: dict[str, Any], actor: str) -> Account:
+async def _authenticate(
+    rt: Runtime, request: InboxRequest, doc: dict[str, Any], actor: str
+) -> Account:
     """The verified signer, who must be the activity's actor (SIG-14)."""
     if await is_suspended_domain(host_of(actor)):
         raise Dropped("actor domain suspended")
     signed = parse_signed_request(
-        request.method, request.path, request.query, request.headers, request.body,
-        now=datetime.now(UTC), expected_host=rt.settings.instance.domain,
+        request.method,
+        request.path,
+        request.query,
+        request.headers,
+        request.body,
+        now=datetime.now(UTC),
+        expected_host=rt.settings.instance.domain,
     )
     if await is_suspended_domain(host_of(signed.key_id)):
         raise Dropped("key domain suspended")  # SIG-13: no key fetch either

@@ -13,7 +13,13 @@ from tortoise.transactions import in_transaction
 
 from redfed.activitypub.normalize import first_type, id_of, same_host
 from redfed.activitypub.parse import ParsedActivity
-from redfed.inbox.common import count_follow, local_account_by_uri, note_by_uri, require, undone_marker
+from redfed.inbox.common import (
+    count_follow,
+    local_account_by_uri,
+    note_by_uri,
+    require,
+    undone_marker,
+)
 from redfed.models import Account, Block, Boost, Follow, FollowState, Like, Note, Tombstone
 
 
@@ -26,7 +32,7 @@ async def handle_undo(rt: object, activity: ParsedActivity, actor: Account) -> N
     async with in_transaction():
         done = await _undo(kind, activity.object_id, obj, actor)
         # Remember an Undo of something not seen yet, if the id is plausibly the actor's own
-        # (embedded with the actor checked above, or under the actor's URI as Mastodon/GoToSocial do).
+        # (embedded with its actor checked above, or under the actor's URI: Mastodon, GoToSocial).
         owned = obj is not None or activity.object_id.startswith((actor.uri + "/", actor.uri + "#"))
         if not done and activity.object_id and owned and same_host(activity.object_id, actor.uri):
             await Tombstone.get_or_create(uri=undone_marker(actor.uri, activity.object_id))
@@ -66,7 +72,9 @@ async def _undo_follow(uri: str, target: str | None, actor: Account) -> bool:
     return True
 
 
-async def _undo_row(model: type[Like] | type[Boost], uri: str, target: str | None, actor: Account, counter: str) -> bool:
+async def _undo_row(
+    model: type[Like] | type[Boost], uri: str, target: str | None, actor: Account, counter: str
+) -> bool:
     row = await _find(model, uri, actor)
     if row is None and target:
         note = await note_by_uri(target)

@@ -34,7 +34,10 @@ async def _update_actor(rt: Runtime, activity: ParsedActivity, actor: Account) -
     require(activity.object_id == actor.uri, "Update of another actor's profile")
     assert activity.object is not None
     parsed = parse_actor(activity.object)
-    if (parsed.key_id, parsed.public_key_pem.strip()) != (actor.public_key_id, actor.public_key_pem.strip()):
+    if (parsed.key_id, parsed.public_key_pem.strip()) != (
+        actor.public_key_id,
+        actor.public_key_pem.strip(),
+    ):
         await fetch_remote_actor(rt, actor.uri)  # the key as its origin publishes it
         return
     await upsert_remote_actor(parsed, keep_key=True)
@@ -51,13 +54,26 @@ async def _update_note(activity: ParsedActivity, actor: Account) -> None:
     last = note.edited_at or note.published_at
     if parsed.updated is not None and parsed.updated <= last:
         return  # older than, or the same as, what we store (IDEM-05)
-    if (parsed.content_html, parsed.title, parsed.summary) == (note.content_html, note.title, note.spoiler_text):
+    if (parsed.content_html, parsed.title, parsed.summary) == (
+        note.content_html,
+        note.title,
+        note.spoiler_text,
+    ):
         return
     async with in_transaction():
-        await NoteEdit.create(note=note, title=note.title, content_html=note.content_html, spoiler_text=note.spoiler_text)
-        # Visibility and mentions stay as first received: an edit cannot widen the audience (PRIV-03).
+        await NoteEdit.create(
+            note=note,
+            title=note.title,
+            content_html=note.content_html,
+            spoiler_text=note.spoiler_text,
+        )
+        # Visibility and mentions stay as first received: an edit cannot widen them (PRIV-03).
         await Note.filter(id=note.id).update(
-            title=parsed.title, content_html=parsed.content_html, spoiler_text=parsed.summary,
-            sensitive=parsed.sensitive or bool(parsed.summary), language=parsed.language or note.language,
-            edited_at=parsed.updated or datetime.now(UTC), text_version=F("text_version") + 1,
+            title=parsed.title,
+            content_html=parsed.content_html,
+            spoiler_text=parsed.summary,
+            sensitive=parsed.sensitive or bool(parsed.summary),
+            language=parsed.language or note.language,
+            edited_at=parsed.updated or datetime.now(UTC),
+            text_version=F("text_version") + 1,
         )

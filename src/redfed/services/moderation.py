@@ -26,7 +26,7 @@ def canonical_domain(domain: str) -> str:
 
 
 def _candidates(host: str) -> list[str]:
-    """`a.b.example:8443` -> itself, then `b.example:8443`-less parents: a block covers subdomains."""
+    """`a.b.example:8443` -> itself, then its parent domains: a block covers subdomains."""
     name, sep, port = host.lower().partition(":")
     labels = name.split(".")
     parents = [".".join(labels[i:]) for i in range(len(labels) - 1)] or [name]
@@ -64,7 +64,9 @@ async def block_domain(
     async with in_transaction():
         block = await DomainBlock.get_or_none(domain=host)
         if block is None:
-            block = await DomainBlock.create(domain=host, severity=level, reject_media=reject_media, reason=reason)
+            block = await DomainBlock.create(
+                domain=host, severity=level, reject_media=reject_media, reason=reason
+            )
         else:
             block.severity, block.reject_media, block.reason = level, reject_media, reason
             await block.save()

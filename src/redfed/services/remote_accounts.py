@@ -13,7 +13,13 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from redfed.activitypub.normalize import InvalidActivity, check_document, first_type, host_of, same_host
+from redfed.activitypub.normalize import (
+    InvalidActivity,
+    check_document,
+    first_type,
+    host_of,
+    same_host,
+)
 from redfed.activitypub.parse import ParsedActor, parse_actor, parse_key_document
 from redfed.activitypub.uris import key_id as local_key_id
 from redfed.activitypub.vocab import ACTOR_TYPES
@@ -42,7 +48,9 @@ async def fetch_signer(rt: Runtime) -> RequestSigner:
         return cached  # type: ignore[no-any-return]
     actor = await ensure_instance_actor(rt.settings)
     assert actor.private_key_pem is not None
-    signer = make_request_signer(actor.public_key_id or local_key_id(actor.uri), actor.private_key_pem)
+    signer = make_request_signer(
+        actor.public_key_id or local_key_id(actor.uri), actor.private_key_pem
+    )
     rt.state["remote_accounts.signer"] = signer
     return signer
 
@@ -72,7 +80,9 @@ async def fetch_remote_actor(rt: Runtime, uri: str) -> Account:
         await mark_actor_gone(uri)
         raise
     parsed = parse_actor(doc)
-    if parsed.key_owner != parsed.uri or (parsed.key_id and not same_host(parsed.key_id, parsed.uri)):
+    if parsed.key_owner != parsed.uri or (
+        parsed.key_id and not same_host(parsed.key_id, parsed.uri)
+    ):
         raise InvalidActivity(detail=f"actor {uri} publishes a key it does not own")
     return await upsert_remote_actor(parsed)
 
@@ -83,7 +93,11 @@ async def fetch_actor_by_handle(rt: Runtime, handle: str) -> Account:
     known = await Account.filter(domain=parsed.host, username__iexact=parsed.username).first()
     if known is not None and known.fetched_at is not None:
         return known
-    scheme = "http" if rt.settings.federation.allow_private_addresses and _is_loopback(parsed.host) else "https"
+    scheme = (
+        "http"
+        if rt.settings.federation.allow_private_addresses and _is_loopback(parsed.host)
+        else "https"
+    )
     # resolve_handle confirms split-domain answers with the subject's own domain (ORI-05).
     uri = await resolve_handle(rt.require_http(), handle, scheme=scheme)
     return await get_or_fetch_actor(rt, uri, refresh=True)
@@ -98,14 +112,24 @@ async def upsert_remote_actor(parsed: ParsedActor, *, keep_key: bool = False) ->
     """Insert or update the actor row for `parsed` (never a local account)."""
     domain = host_of(parsed.uri)
     values: dict[str, Any] = {
-        "display_name": parsed.display_name, "summary_html": parsed.summary_html,
-        "actor_type": parsed.type, "url": parsed.url or parsed.uri, "inbox_uri": parsed.inbox,
-        "shared_inbox_uri": parsed.shared_inbox, "outbox_uri": parsed.outbox,
-        "followers_uri": parsed.followers, "following_uri": parsed.following,
-        "featured_uri": parsed.featured, "locked": parsed.locked,
-        "discoverable": parsed.discoverable, "indexable": parsed.indexable,
-        "avatar_remote_url": parsed.avatar_url, "header_remote_url": parsed.header_url,
-        "moved_to_uri": parsed.moved_to, "fetched_at": datetime.now(UTC), "gone_at": None,
+        "display_name": parsed.display_name,
+        "summary_html": parsed.summary_html,
+        "actor_type": parsed.type,
+        "url": parsed.url or parsed.uri,
+        "inbox_uri": parsed.inbox,
+        "shared_inbox_uri": parsed.shared_inbox,
+        "outbox_uri": parsed.outbox,
+        "followers_uri": parsed.followers,
+        "following_uri": parsed.following,
+        "featured_uri": parsed.featured,
+        "locked": parsed.locked,
+        "discoverable": parsed.discoverable,
+        "indexable": parsed.indexable,
+        "avatar_remote_url": parsed.avatar_url,
+        "header_remote_url": parsed.header_url,
+        "moved_to_uri": parsed.moved_to,
+        "fetched_at": datetime.now(UTC),
+        "gone_at": None,
     }
     if not keep_key:
         values.update(public_key_id=parsed.key_id, public_key_pem=parsed.public_key_pem)
@@ -126,7 +150,9 @@ async def _create_actor(parsed: ParsedActor, domain: str, values: dict[str, Any]
         taken = await Account.filter(domain=domain, username=username).exists()
         if not taken:
             try:
-                return await Account.create(username=username, domain=domain, uri=parsed.uri, **values)
+                return await Account.create(
+                    username=username, domain=domain, uri=parsed.uri, **values
+                )
             except IntegrityError:
                 pass
         # The name belongs to an older actor on that host (re-created account): keep both.
@@ -150,7 +176,9 @@ async def fetch_key_owner(rt: Runtime, key_id: str) -> Account:
     try:
         doc = await fetch_document(rt, key_id)
     except Gone:
-        await Account.filter(public_key_id=key_id, domain__not_isnull=True).update(gone_at=datetime.now(UTC))
+        await Account.filter(public_key_id=key_id, domain__not_isnull=True).update(
+            gone_at=datetime.now(UTC)
+        )
         raise
     if first_type(doc) in ACTOR_TYPES:
         actor_doc = doc
@@ -160,12 +188,24 @@ async def fetch_key_owner(rt: Runtime, key_id: str) -> Account:
             raise InvalidActivity(detail=f"key {key_id} claims an owner on another host")
         actor_doc = await fetch_document(rt, owner)
     parsed = parse_actor(actor_doc)
-    if parsed.key_id != key_id or parsed.key_owner != parsed.uri or not same_host(parsed.uri, key_id):
+    if (
+        parsed.key_id != key_id
+        or parsed.key_owner != parsed.uri
+        or not same_host(parsed.uri, key_id)
+    ):
         raise InvalidActivity(detail=f"the owner of {key_id} does not list it")
     return await upsert_remote_actor(parsed)
 
 
 __all__ = [
-    "ActorUnavailable", "FetchError", "fetch_actor_by_handle", "fetch_document", "fetch_key_owner",
-    "fetch_remote_actor", "fetch_signer", "get_or_fetch_actor", "mark_actor_gone", "upsert_remote_actor",
+    "ActorUnavailable",
+    "FetchError",
+    "fetch_actor_by_handle",
+    "fetch_document",
+    "fetch_key_owner",
+    "fetch_remote_actor",
+    "fetch_signer",
+    "get_or_fetch_actor",
+    "mark_actor_gone",
+    "upsert_remote_actor",
 ]

@@ -1,5 +1,5 @@
 """Remote photos cached as our own files: fetched in a background job through the SSRF-safe
-client, re-encoded by the same pipeline as uploads (MED-02/03/05), skipped for reject_media domains."""
+client, re-encoded by the upload pipeline (MED-02/03/05), skipped for reject_media domains."""
 
 from __future__ import annotations
 
@@ -34,15 +34,23 @@ async def cache_remote_media(rt: Runtime, media_id: int) -> bool:
             return False
         raise
     try:
-        stored = (await store_photos(settings, [PhotoUpload(data=data, description=media.description)]))[0]
+        stored = (
+            await store_photos(settings, [PhotoUpload(data=data, description=media.description)])
+        )[0]
     except ValidationError as exc:
         log.info("media.remote_rejected id=%d reason=%s", media_id, exc.detail)
         return False
     image = stored.image
     await MediaAttachment.filter(id=media_id).update(
-        file_key=stored.file_key, display_mime=image.display_mime, thumb_mime=image.thumb_mime,
-        width=image.width, height=image.height, thumb_width=image.thumb_width,
-        thumb_height=image.thumb_height, blurhash=image.blurhash, size_bytes=stored.size_bytes,
+        file_key=stored.file_key,
+        display_mime=image.display_mime,
+        thumb_mime=image.thumb_mime,
+        width=image.width,
+        height=image.height,
+        thumb_width=image.thumb_width,
+        thumb_height=image.thumb_height,
+        blurhash=image.blurhash,
+        size_bytes=stored.size_bytes,
     )
     log.info("media.remote_cached id=%d", media_id)
     return True

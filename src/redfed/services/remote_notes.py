@@ -30,8 +30,8 @@ from redfed.models import (
 from redfed.runtime import Runtime
 from redfed.services import remote_accounts
 from redfed.services.jobs import enqueue
-from redfed.services.notifications import notify
 from redfed.services.moderation import is_suspended_domain, rejects_media
+from redfed.services.notifications import notify
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,11 @@ async def fetch_remote_note(rt: Runtime, uri: str, *, depth: int = 0) -> Note | 
     known = await Note.get_or_none(uri=uri)
     if known is not None:
         return known
-    if depth > MAX_REPLY_DEPTH or await Tombstone.exists(uri=uri) or await is_suspended_domain(host_of(uri)):
+    if (
+        depth > MAX_REPLY_DEPTH
+        or await Tombstone.exists(uri=uri)
+        or await is_suspended_domain(host_of(uri))
+    ):
         return None
     try:
         doc = await remote_accounts.fetch_document(rt, uri)
@@ -57,7 +61,9 @@ async def fetch_remote_note(rt: Runtime, uri: str, *, depth: int = 0) -> Note | 
     return await upsert_remote_note(rt, parsed, author, depth=depth)
 
 
-async def upsert_remote_note(rt: Runtime, parsed: ParsedNote, author: Account, *, depth: int = 0) -> Note | None:
+async def upsert_remote_note(
+    rt: Runtime, parsed: ParsedNote, author: Account, *, depth: int = 0
+) -> Note | None:
     """Store a new remote note (an existing one is returned unchanged: IDEM-01, ORI-06)."""
     known = await Note.get_or_none(uri=parsed.uri)
     if known is not None:
@@ -70,11 +76,20 @@ async def upsert_remote_note(rt: Runtime, parsed: ParsedNote, author: Account, *
         if await Note.exists(uri=parsed.uri):  # a parallel job stored it meanwhile
             return await Note.get(uri=parsed.uri)
         note = await Note.create(
-            uri=parsed.uri, url=parsed.url or parsed.uri, account=author, local=False,
-            title=parsed.title, content_html=parsed.content_html, language=parsed.language,
-            visibility=Visibility(visibility), sensitive=parsed.sensitive or bool(parsed.summary),
-            spoiler_text=parsed.summary, in_reply_to=parent, in_reply_to_uri=parsed.in_reply_to,
-            root_id=_root_id(parent), published_at=parsed.published or datetime.now(UTC),
+            uri=parsed.uri,
+            url=parsed.url or parsed.uri,
+            account=author,
+            local=False,
+            title=parsed.title,
+            content_html=parsed.content_html,
+            language=parsed.language,
+            visibility=Visibility(visibility),
+            sensitive=parsed.sensitive or bool(parsed.summary),
+            spoiler_text=parsed.summary,
+            in_reply_to=parent,
+            in_reply_to_uri=parsed.in_reply_to,
+            root_id=_root_id(parent),
+            published_at=parsed.published or datetime.now(UTC),
         )
         await _store_tags(note, parsed.hashtags)
         await _store_mentions(note, parsed, author)
@@ -133,9 +148,17 @@ async def _store_media(note: Note, parsed: ParsedNote, author: Account) -> None:
     fetch = not await rejects_media(host_of(parsed.uri))
     for position, item in enumerate(parsed.attachments):
         media = await MediaAttachment.create(
-            account=author, note=note, position=position, description=item.description,
-            remote_url=item.url, remote_mime=item.media_type, width=item.width,
-            height=item.height, blurhash=item.blurhash,
+            account=author,
+            note=note,
+            position=position,
+            description=item.description,
+            remote_url=item.url,
+            remote_mime=item.media_type,
+            width=item.width,
+            height=item.height,
+            blurhash=item.blurhash,
         )
         if fetch:
-            await enqueue("fetch_remote_media", {"media_id": media.id}, unique_key=f"media:{media.id}")
+            await enqueue(
+                "fetch_remote_media", {"media_id": media.id}, unique_key=f"media:{media.id}"
+            )

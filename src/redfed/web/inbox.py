@@ -28,14 +28,17 @@ async def _receive(recipient: str | None) -> Response:
     body = await _read_capped(runtime.settings.federation.max_inbox_bytes)
     raw_path = request.scope.get("raw_path") or request.path.encode()
     path, _, query = raw_path.decode("latin-1").partition("?")
-    await receive_activity(runtime, InboxRequest(
-        method=request.method,
-        path=path,
-        query=query or request.query_string.decode("latin-1"),
-        headers=request.headers,  # type: ignore[arg-type]  # Headers keeps repeated fields
-        body=body,
-        recipient=recipient,
-    ))
+    await receive_activity(
+        runtime,
+        InboxRequest(
+            method=request.method,
+            path=path,
+            query=query or request.query_string.decode("latin-1"),
+            headers=request.headers,  # type: ignore[arg-type]  # Headers keeps repeated fields
+            body=body,
+            recipient=recipient,
+        ),
+    )
     return Response("", status=202)
 
 
