@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from redfed.errors import Forbidden, NotFound
-from redfed.models import Account, Collect, Follow, FollowState, Like, Note, Notification, Visibility
+from redfed.models import (
+    Account,
+    Collect,
+    Follow,
+    FollowState,
+    Like,
+    Note,
+    Notification,
+    Visibility,
+)
 from redfed.runtime import Runtime
 from redfed.services import follows, interactions, notifications, relationships, timelines
 from tests.support.notes import account, federate_events
@@ -29,15 +38,22 @@ async def test_like_unlike_counts_notifies_and_federates_once(rt, make_note) -> 
     assert await interactions.like_note(rt, bob, note) == like  # idempotent
     assert (await _note(note)).likes_count == 1
     assert like.uri == f"https://redfed.test/users/bob#likes/{like.id}"
-    assert await Notification.filter(recipient_id=alice.id, kind="like", actor_id=bob.id).count() == 1
+    assert (
+        await Notification.filter(recipient_id=alice.id, kind="like", actor_id=bob.id).count() == 1
+    )
     assert await interactions.unlike_note(rt, bob, note) is True
     assert await interactions.unlike_note(rt, bob, note) is False
     assert (await _note(note)).likes_count == 0
     events = (await federate_events())[start:]
     assert events == [
         {"event": "note_liked", "like_id": like.id},
-        {"event": "note_unliked", "like_uri": like.uri, "account_id": bob.id,
-         "note_uri": note.uri, "note_author_id": alice.id},
+        {
+            "event": "note_unliked",
+            "like_uri": like.uri,
+            "account_id": bob.id,
+            "note_uri": note.uri,
+            "note_author_id": alice.id,
+        },
     ]
 
 
@@ -79,11 +95,16 @@ async def test_comments_and_replies_form_a_one_level_thread(rt, make_note) -> No
     c2 = await interactions.comment_on_note(rt, carol, note, "where?")
     assert r2.root_id == note.id and r2.in_reply_to_id == r1.id
     tree = await timelines.thread(None, note)
-    assert [(n.note.id, [r.id for r in n.replies]) for n in tree] == [(c1.id, [r1.id, r2.id]), (c2.id, [])]
+    assert [(n.note.id, [r.id for r in n.replies]) for n in tree] == [
+        (c1.id, [r1.id, r2.id]),
+        (c2.id, []),
+    ]
     assert (await _note(note)).comments_count == 4
     kinds = await Notification.filter(recipient_id=alice.id).values_list("kind", flat=True)
     assert sorted(kinds) == ["comment", "comment"]
-    assert await Notification.filter(recipient_id=bob.id, kind="comment").count() == 1  # carol's reply
+    assert (
+        await Notification.filter(recipient_id=bob.id, kind="comment").count() == 1
+    )  # carol's reply
     # Comments stay out of the grids.
     assert [n.id for n in await timelines.explore_newest(None)] == [note.id]
 
@@ -98,7 +119,11 @@ async def test_comment_on_followers_only_note_stays_followers_only(rt, make_note
 
 
 async def test_follow_locked_account_request_approve_reject(rt) -> None:
-    alice, bob, carol = await account("alice", locked=True), await account("bob"), await account("carol")
+    alice, bob, carol = (
+        await account("alice", locked=True),
+        await account("bob"),
+        await account("carol"),
+    )
     f1 = await follows.follow_account(rt, bob, alice)
     f2 = await follows.follow_account(rt, carol, alice)
     assert f1.state == FollowState.PENDING

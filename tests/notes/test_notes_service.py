@@ -7,7 +7,16 @@ import pytest
 
 from redfed.errors import NotFound, ValidationError
 from redfed.models import (
-    Account, Job, MediaAttachment, Mention, Note, NoteEdit, NoteTag, Notification, Tombstone, Visibility,
+    Account,
+    Job,
+    MediaAttachment,
+    Mention,
+    Note,
+    NoteEdit,
+    NoteTag,
+    Notification,
+    Tombstone,
+    Visibility,
 )
 from redfed.runtime import Runtime
 from redfed.services.media import PhotoUpload, media_path
@@ -22,8 +31,11 @@ def rt(settings, db) -> Runtime:
 
 async def _counts() -> tuple[int, ...]:
     return (
-        await Note.all().count(), await MediaAttachment.all().count(), await Job.all().count(),
-        await NoteTag.all().count(), await Notification.all().count(),
+        await Note.all().count(),
+        await MediaAttachment.all().count(),
+        await Job.all().count(),
+        await NoteTag.all().count(),
+        await Notification.all().count(),
     )
 
 
@@ -31,7 +43,10 @@ async def test_create_note_with_tags_mentions_photos_and_one_job(rt, settings) -
     alice, bob = await account("alice", languages=["zh"]), await account("bob")
     await account("carol", domain="remote.example")
     draft = NoteDraft(title="Trip", text="Hi @bob and @carol@remote.example @nobody #旅行 #Travel")
-    uploads = [PhotoUpload(image_bytes("JPEG"), "a.jpg", "sea"), PhotoUpload(image_bytes("WEBP"), "b.webp")]
+    uploads = [
+        PhotoUpload(image_bytes("JPEG"), "a.jpg", "sea"),
+        PhotoUpload(image_bytes("WEBP"), "b.webp"),
+    ]
     note = await create_local_note(rt, alice, draft, uploads)
 
     assert note.uri == f"https://redfed.test/users/alice/notes/{note.id}"
@@ -39,7 +54,10 @@ async def test_create_note_with_tags_mentions_photos_and_one_job(rt, settings) -
     assert note.language == "zh"  # the profile's first language
     assert 'href="https://redfed.test/tags/%E6%97%85%E8%A1%8C"' in note.content_html
     assert 'href="https://redfed.test/@bob"' in note.content_html
-    assert "@nobody" in note.content_html and 'href="https://redfed.test/@nobody"' not in note.content_html
+    assert (
+        "@nobody" in note.content_html
+        and 'href="https://redfed.test/@nobody"' not in note.content_html
+    )
     tags = await NoteTag.filter(note_id=note.id).values_list("tag__name", flat=True)
     assert sorted(tags) == ["travel", "旅行"]
     mentioned = await Mention.filter(note_id=note.id).values_list("account__username", flat=True)
@@ -64,7 +82,9 @@ async def test_create_note_with_tags_mentions_photos_and_one_job(rt, settings) -
         (NoteDraft(text="ok"), 10, "photos"),
     ],
 )
-async def test_bad_input_names_the_field_and_changes_nothing(rt, settings, draft, photos, field) -> None:
+async def test_bad_input_names_the_field_and_changes_nothing(
+    rt, settings, draft, photos, field
+) -> None:
     alice = await account("alice")
     before = await _counts()
     uploads = [PhotoUpload(image_bytes()) for _ in range(photos)]
@@ -77,14 +97,19 @@ async def test_bad_input_names_the_field_and_changes_nothing(rt, settings, draft
 
 async def test_a_bad_photo_among_good_ones_leaves_no_file_behind(rt, settings) -> None:
     alice = await account("alice")
-    uploads = [PhotoUpload(image_bytes()), PhotoUpload(b"<?php system($_GET['c']); ?>", "x.php.png")]
+    uploads = [
+        PhotoUpload(image_bytes()),
+        PhotoUpload(b"<?php system($_GET['c']); ?>", "x.php.png"),
+    ]
     with pytest.raises(ValidationError):
         await create_local_note(rt, alice, NoteDraft(text="hi"), uploads)
     assert await Note.all().count() == 0
     assert not [p for p in settings.media_dir.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("name", ["../../../x.py", "..%2f..%2fevil.png", "a\x00b.png", "n" * 10_000])
+@pytest.mark.parametrize(
+    "name", ["../../../x.py", "..%2f..%2fevil.png", "a\x00b.png", "n" * 10_000]
+)
 async def test_hostile_file_names_never_reach_disk(rt, settings, tmp_path, name) -> None:
     """MED-01: the stored name is generated; nothing is written outside the media root."""
     alice = await account("alice")
@@ -138,16 +163,25 @@ async def test_bad_edit_changes_nothing(rt) -> None:
 
 async def test_delete_tombstones_removes_files_and_enqueues_delete_first(rt, settings) -> None:
     alice, bob = await account("alice"), await account("bob")
-    note = await create_local_note(rt, alice, NoteDraft(text="hi @bob"), [PhotoUpload(image_bytes())])
+    note = await create_local_note(
+        rt, alice, NoteDraft(text="hi @bob"), [PhotoUpload(image_bytes())]
+    )
     key = (await MediaAttachment.get(note_id=note.id)).file_key
     await delete_local_note(rt, alice, note)
-    assert not media_path(settings, key).exists() and not media_path(settings, key, thumb=True).exists()
+    assert (
+        not media_path(settings, key).exists()
+        and not media_path(settings, key, thumb=True).exists()
+    )
     assert await Tombstone.filter(uri=note.uri).exists()
     assert not await Note.filter(id=note.id).exists()
     assert (await Account.get(id=alice.id)).notes_count == 0
     events = await federate_events()
     assert events[-1] == {
-        "event": "note_deleted", "note_uri": note.uri, "account_id": alice.id,
-        "visibility": "public", "mentioned_ids": [bob.id], "parent_author_id": None,
+        "event": "note_deleted",
+        "note_uri": note.uri,
+        "account_id": alice.id,
+        "visibility": "public",
+        "mentioned_ids": [bob.id],
+        "parent_author_id": None,
     }
     assert len(events) == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -34,8 +34,12 @@ async def test_remote_notes_are_listed_like_local_ones(db, make_note) -> None:
     remote = await account("pierre", domain="pixel.example")
     local = await make_note(alice, title="local")
     far = await Note.create(
-        id=new_id(), uri="https://pixel.example/p/1", account=remote, local=False, title="far",
-        published_at=datetime.now(timezone.utc),
+        id=new_id(),
+        uri="https://pixel.example/p/1",
+        account=remote,
+        local=False,
+        title="far",
+        published_at=datetime.now(UTC),
     )
     assert [n.id for n in await timelines.explore_newest(None)] == [far.id, local.id]
 

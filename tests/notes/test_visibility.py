@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,10 +17,10 @@ from tests.support.notes import account
 V = Visibility
 EXPECTED = {
     #              anon   author follower pending mentioned stranger blocked
-    V.PUBLIC:     (True,  True,  True,    True,   True,     True,    False),
-    V.UNLISTED:   (True,  True,  True,    True,   True,     True,    False),
-    V.FOLLOWERS:  (False, True,  True,    False,  True,     False,   False),
-    V.DIRECT:     (False, True,  False,   False,  True,     False,   False),
+    V.PUBLIC: (True, True, True, True, True, True, False),
+    V.UNLISTED: (True, True, True, True, True, True, False),
+    V.FOLLOWERS: (False, True, True, False, True, False, False),
+    V.DIRECT: (False, True, False, False, True, False, False),
 }
 KINDS = ("anonymous", "author", "follower", "pending", "mentioned", "stranger", "blocked")
 
@@ -37,7 +37,9 @@ async def cast(db):
 
 @pytest.mark.parametrize("visibility", list(V))
 async def test_visibility_matrix(cast, make_note, visibility) -> None:
-    note = await make_note(cast["author"], text="hello @mentioned and @blocked", visibility=visibility)
+    note = await make_note(
+        cast["author"], text="hello @mentioned and @blocked", visibility=visibility
+    )
     for kind, expected in zip(KINDS, EXPECTED[visibility], strict=True):
         viewer = cast[kind]
         assert await can_view(viewer, note) is expected, (visibility, kind)
@@ -53,7 +55,7 @@ async def test_visibility_matrix(cast, make_note, visibility) -> None:
 async def test_suspended_author_and_domain_are_hidden_everywhere(db, make_note) -> None:
     alice = await account("alice")
     note = await make_note(alice, text="x")
-    alice.suspended_at = datetime.now(timezone.utc)
+    alice.suspended_at = datetime.now(UTC)
     await alice.save()
     assert not await can_view(alice, note) and not await can_view(None, note)
     assert await timelines.explore_newest(None) == []
@@ -62,8 +64,11 @@ async def test_suspended_author_and_domain_are_hidden_everywhere(db, make_note) 
 
     remote = await account("bob", domain="bad.example")
     remote_note = await Note.create(
-        uri="https://bad.example/n/1", account=remote, local=False, title="remote",
-        published_at=datetime.now(timezone.utc),
+        uri="https://bad.example/n/1",
+        account=remote,
+        local=False,
+        title="remote",
+        published_at=datetime.now(UTC),
     )
     assert await can_view(None, remote_note)
     await DomainBlock.create(domain="bad.example", severity=DomainSeverity.SUSPEND)

@@ -14,14 +14,18 @@ BASE = "https://redfed.test"
 
 
 async def account(username: str, *, domain: str | None = None, **fields: Any) -> Account:
-    """A local (domain None) or remote account row, as the accounts/federation code would store it."""
+    """A local (domain None) or remote account row, as the accounts/federation code stores it."""
     if domain is None:
         uri, url = f"{BASE}/users/{username}", f"{BASE}/@{username}"
     else:
         uri, url = f"https://{domain}/users/{username}", f"https://{domain}/@{username}"
     return await Account.create(
-        username=username, domain=domain, uri=uri, url=url,
-        inbox_uri=f"{uri}/inbox", **fields,
+        username=username,
+        domain=domain,
+        uri=uri,
+        url=url,
+        inbox_uri=f"{uri}/inbox",
+        **fields,
     )
 
 

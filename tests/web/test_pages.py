@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
+from tests.support.notes import image_bytes
 from werkzeug.datastructures import FileStorage
 
 from redfed.models import Follow, Like, MediaAttachment, Note, Visibility
-from tests.support.notes import image_bytes
 
-HOSTILE = '<img src=x onerror=alert(1)>"\'<script>alert(2)</script>'
+HOSTILE = "<img src=x onerror=alert(1)>\"'<script>alert(2)</script>"
 
 
 def _photo(name: str = "../../evil.php.png") -> FileStorage:
@@ -18,12 +18,21 @@ def _photo(name: str = "../../evil.php.png") -> FileStorage:
 
 
 async def _post_note(client, token: str, **fields) -> object:
-    form = {"csrf_token": token, "title": "", "text": "", "visibility": "public", "language": "en",
-            "alt_text": "", **fields}
+    form = {
+        "csrf_token": token,
+        "title": "",
+        "text": "",
+        "visibility": "public",
+        "language": "en",
+        "alt_text": "",
+        **fields,
+    }
     return await client.post("/compose", form=form, files={"photos": _photo()})
 
 
-async def test_compose_shows_note_serves_media_and_deletes(client, make_local_account, login) -> None:
+async def test_compose_shows_note_serves_media_and_deletes(
+    client, make_local_account, login
+) -> None:
     alice = await make_local_account("alice")
     token = await login(client, alice)
     response = await _post_note(client, token, title="Dumplings", text="Made #dumplings today")
@@ -47,10 +56,18 @@ async def test_compose_shows_note_serves_media_and_deletes(client, make_local_ac
     assert (await client.get(f"/@alice/{note.id}")).status_code == 404
 
 
-async def test_bad_compose_shows_the_message_beside_the_field(client, make_local_account, login) -> None:
+async def test_bad_compose_shows_the_message_beside_the_field(
+    client, make_local_account, login
+) -> None:
     alice = await make_local_account("alice")
     token = await login(client, alice)
-    form = {"csrf_token": token, "title": "x" * 101, "text": "hi", "visibility": "public", "language": "en"}
+    form = {
+        "csrf_token": token,
+        "title": "x" * 101,
+        "text": "hi",
+        "visibility": "public",
+        "language": "en",
+    }
     response = await client.post("/compose", form=form)
     assert response.status_code == 422
     html = await response.get_data(as_text=True)
@@ -58,7 +75,9 @@ async def test_bad_compose_shows_the_message_beside_the_field(client, make_local
     assert await Note.all().count() == 0 and await MediaAttachment.all().count() == 0
 
 
-async def test_hostile_names_titles_and_alt_text_are_escaped(client, make_local_account, login, make_note) -> None:
+async def test_hostile_names_titles_and_alt_text_are_escaped(
+    client, make_local_account, login, make_note
+) -> None:
     """XSS-06 for display names, titles and alt text on every page that shows them."""
     alice = await make_local_account("alice")
     alice.display_name = HOSTILE
@@ -75,7 +94,9 @@ async def test_hostile_names_titles_and_alt_text_are_escaped(client, make_local_
         assert "&lt;img src=x onerror=alert(1)&gt;" in html, path
 
 
-async def test_like_with_json_and_without_csrf(client, make_local_account, login, make_note) -> None:
+async def test_like_with_json_and_without_csrf(
+    client, make_local_account, login, make_note
+) -> None:
     alice, bob = await make_local_account("alice"), await make_local_account("bob")
     note = await make_note(alice, title="cake")
     token = await login(client, bob)
@@ -91,7 +112,9 @@ async def test_like_with_json_and_without_csrf(client, make_local_account, login
     assert await Like.all().count() == 0
 
 
-async def test_private_notes_and_their_media_are_not_found(client, make_local_account, login, make_note) -> None:
+async def test_private_notes_and_their_media_are_not_found(
+    client, make_local_account, login, make_note
+) -> None:
     alice, bob = await make_local_account("alice"), await make_local_account("bob")
     note = await make_note(alice, text="secret", visibility=Visibility.DIRECT, photos=1)
     key = (await MediaAttachment.get(note_id=note.id)).file_key

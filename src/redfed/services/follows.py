@@ -45,7 +45,9 @@ async def follow_account(rt: Runtime, follower: Account, followee: Account) -> F
     async with in_transaction():
         follow_id = new_id()
         follow = await Follow.create(
-            id=follow_id, follower=follower, followee=followee,
+            id=follow_id,
+            follower=follower,
+            followee=followee,
             state=FollowState.ACCEPTED if accepted else FollowState.PENDING,
             uri=uris.follow_uri(uris.actor_uri(rt.base_url, follower.username), follow_id),
         )

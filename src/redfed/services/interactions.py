@@ -21,7 +21,7 @@ from redfed.services.visibility import require_visible
 
 
 async def _author(note: Note) -> Account:
-    author: Account = await note.account  # type: ignore[assignment]
+    author: Account = await note.account
     return author
 
 
@@ -40,7 +40,9 @@ async def like_note(rt: Runtime, account: Account, note: Note) -> Like:
     async with in_transaction():
         like_id = new_id()
         like = await Like.create(
-            id=like_id, account=account, note=note,
+            id=like_id,
+            account=account,
+            note=note,
             uri=uris.like_uri(uris.actor_uri(rt.base_url, account.username), like_id),
         )
         await Note.filter(id=note.id).update(likes_count=F("likes_count") + 1)
@@ -95,11 +97,13 @@ async def viewer_state(account: Account | None, note_ids: list[int]) -> dict[str
     """Which of these notes the viewer liked and collected (for button states)."""
     if account is None or not note_ids:
         return {"liked": set(), "collected": set()}
-    liked = await Like.filter(account_id=account.id, note_id__in=note_ids).values_list("note_id", flat=True)
+    liked = await Like.filter(account_id=account.id, note_id__in=note_ids).values_list(
+        "note_id", flat=True
+    )
     collected = await Collect.filter(account_id=account.id, note_id__in=note_ids).values_list(
         "note_id", flat=True
     )
-    return {"liked": set(liked), "collected": set(collected)}
+    return {"liked": {int(i) for i in liked}, "collected": {int(i) for i in collected}}  # type: ignore[call-overload]
 
 
 async def get_note(note_id: int, viewer: Account | None) -> Note:

@@ -88,7 +88,9 @@ async def _store_one(settings: Settings, upload: PhotoUpload) -> StoredPhoto:
     display = media_path(settings, key)
     await asyncio.to_thread(_write, display, image.display)
     await asyncio.to_thread(_write, media_path(settings, key, thumb=True), image.thumbnail)
-    log.info("media.stored key=%s format=%s bytes=%d", key, image.original_format, len(image.display))
+    log.info(
+        "media.stored key=%s format=%s bytes=%d", key, image.original_format, len(image.display)
+    )
     return StoredPhoto(
         file_key=key,
         image=image,

@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -84,8 +84,12 @@ def _validate(draft: NoteDraft, *, photos: int, comment: bool) -> NoteDraft:
     except ValueError:
         raise ValidationError("Choose who can see this note.", field="visibility") from None
     return NoteDraft(
-        title=title, text=text, visibility=visibility, language=draft.language,
-        spoiler_text=draft.spoiler_text.strip(), sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
+        title=title,
+        text=text,
+        visibility=visibility,
+        language=draft.language,
+        spoiler_text=draft.spoiler_text.strip(),
+        sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
     )
 
 
@@ -144,7 +148,9 @@ async def create_local_note(
     in_reply_to: Note | None = None,
 ) -> Note:
     """Validate, store photos, then write the note, tags, mentions, counters, notifications
-    and its federate job in one transaction. Bad input raises ValidationError and changes nothing."""
+    and its federate job in one transaction.
+
+    Bad input raises ValidationError and changes nothing."""
     comment = in_reply_to is not None
     if comment and photos:
         raise ValidationError("Comments cannot have photos.", field="photos")
@@ -159,11 +165,18 @@ async def create_local_note(
             note = await _insert_note(rt, author, draft, composed, mentioned, in_reply_to)
             for position, photo in enumerate(stored):
                 await MediaAttachment.create(
-                    account=author, note=note, position=position, description=photo.description,
-                    file_key=photo.file_key, display_mime=photo.image.display_mime,
-                    thumb_mime=photo.image.thumb_mime, width=photo.image.width,
-                    height=photo.image.height, thumb_width=photo.image.thumb_width,
-                    thumb_height=photo.image.thumb_height, blurhash=photo.image.blurhash,
+                    account=author,
+                    note=note,
+                    position=position,
+                    description=photo.description,
+                    file_key=photo.file_key,
+                    display_mime=photo.image.display_mime,
+                    thumb_mime=photo.image.thumb_mime,
+                    width=photo.image.width,
+                    height=photo.image.height,
+                    thumb_width=photo.image.thumb_width,
+                    thumb_height=photo.image.thumb_height,
+                    blurhash=photo.image.blurhash,
                     size_bytes=photo.size_bytes,
                 )
             await outbox.note_created(note)
@@ -182,8 +195,12 @@ def _default_language(author: Account, draft: NoteDraft, rt: Runtime) -> str:
 
 
 async def _insert_note(
-    rt: Runtime, author: Account, draft: NoteDraft, composed: ComposedText,
-    mentioned: list[Account], parent: Note | None,
+    rt: Runtime,
+    author: Account,
+    draft: NoteDraft,
+    composed: ComposedText,
+    mentioned: list[Account],
+    parent: Note | None,
 ) -> Note:
     note_id = new_id()
     uri, url = note_uris(rt, author, note_id)
@@ -194,21 +211,34 @@ async def _insert_note(
         # A comment is never seen by more people than the note it answers.
         if parent.visibility in (Visibility.FOLLOWERS, Visibility.DIRECT):
             visibility = parent.visibility
-        parent_author: Account = await parent.account  # type: ignore[assignment]
+        parent_author: Account = await parent.account
         if parent_author.id != author.id and all(a.id != parent_author.id for a in mentioned):
             mentioned = [*mentioned, parent_author]
     note = await Note.create(
-        id=note_id, uri=uri, url=url, account=author, local=True, title=draft.title,
-        content_html=composed.html, text_source=draft.text, language=_default_language(author, draft, rt),
-        visibility=visibility, sensitive=draft.sensitive, spoiler_text=draft.spoiler_text,
-        in_reply_to=parent, in_reply_to_uri=parent.uri if parent else "", root_id=root_id,
-        published_at=datetime.now(timezone.utc),
+        id=note_id,
+        uri=uri,
+        url=url,
+        account=author,
+        local=True,
+        title=draft.title,
+        content_html=composed.html,
+        text_source=draft.text,
+        language=_default_language(author, draft, rt),
+        visibility=visibility,
+        sensitive=draft.sensitive,
+        spoiler_text=draft.spoiler_text,
+        in_reply_to=parent,
+        in_reply_to_uri=parent.uri if parent else "",
+        root_id=root_id,
+        published_at=datetime.now(UTC),
     )
     await _set_tags_and_mentions(note, composed.tags, mentioned)
     if parent is None:
         await Account.filter(id=author.id).update(notes_count=F("notes_count") + 1)
     else:
-        await Note.filter(id__in={parent.id, root_id}).update(comments_count=F("comments_count") + 1)
+        await Note.filter(id__in={parent.id, root_id}).update(
+            comments_count=F("comments_count") + 1
+        )
         await notify(await parent.account, NotificationKind.COMMENT, author, note)
     parent_author_id = parent.account_id if parent else None  # type: ignore[attr-defined]
     for account in mentioned:
@@ -231,21 +261,29 @@ async def edit_local_note(rt: Runtime, author: Account, note: Note, draft: NoteD
     photos = await MediaAttachment.filter(note_id=note.id).count()
     draft = _validate(
         NoteDraft(
-            title=draft.title, text=draft.text, visibility=note.visibility, language=draft.language,
-            spoiler_text=draft.spoiler_text, sensitive=draft.sensitive,
+            title=draft.title,
+            text=draft.text,
+            visibility=note.visibility,
+            language=draft.language,
+            spoiler_text=draft.spoiler_text,
+            sensitive=draft.sensitive,
         ),
-        photos=photos, comment=note.in_reply_to_id is not None,  # type: ignore[attr-defined]
+        photos=photos,
+        comment=note.in_reply_to_id is not None,  # type: ignore[attr-defined]
     )
     composed, mentioned = await _compose(rt, draft.text)
     async with in_transaction():
         await NoteEdit.create(
-            note=note, title=note.title, content_html=note.content_html, spoiler_text=note.spoiler_text
+            note=note,
+            title=note.title,
+            content_html=note.content_html,
+            spoiler_text=note.spoiler_text,
         )
         note.title, note.text_source, note.content_html = draft.title, draft.text, composed.html
         note.spoiler_text, note.sensitive = draft.spoiler_text, draft.sensitive
         note.language = draft.language or note.language
         note.text_version += 1
-        note.edited_at = datetime.now(timezone.utc)
+        note.edited_at = datetime.now(UTC)
         await note.save()
         await _set_tags_and_mentions(note, composed.tags, mentioned)
         await outbox.note_updated(note)
@@ -257,17 +295,24 @@ async def delete_local_note(rt: Runtime, author: Account, note: Note) -> None:
     """Delete a note: its Delete is enqueued first (addressed as the note was), the URI is
     tombstoned, counters fall, and its photo files are removed after the commit (MED-06)."""
     await _own_note(author, note)
-    keys = list(await MediaAttachment.filter(note_id=note.id).values_list("file_key", flat=True))
-    mentioned_ids = list(await Mention.filter(note_id=note.id).values_list("account_id", flat=True))
+    keys = [
+        str(k)
+        for k in await MediaAttachment.filter(note_id=note.id).values_list("file_key", flat=True)
+    ]
+    mentioned = await Mention.filter(note_id=note.id).values_list("account_id", flat=True)
+    mentioned_ids = [int(i) for i in mentioned]  # type: ignore[call-overload]
     parent = await Note.get_or_none(id=note.in_reply_to_id) if note.in_reply_to_id else None  # type: ignore[attr-defined]
     async with in_transaction():
         await outbox.note_deleted(
-            note, mentioned_ids=mentioned_ids,
+            note,
+            mentioned_ids=mentioned_ids,
             parent_author_id=parent.account_id if parent else None,  # type: ignore[attr-defined]
         )
         await Tombstone.create(uri=note.uri)
         if parent is None and note.in_reply_to_id is None:  # type: ignore[attr-defined]
-            await Account.filter(id=author.id, notes_count__gt=0).update(notes_count=F("notes_count") - 1)
+            await Account.filter(id=author.id, notes_count__gt=0).update(
+                notes_count=F("notes_count") - 1
+            )
         else:
             ids = {i for i in (note.in_reply_to_id, note.root_id) if i}  # type: ignore[attr-defined]
             await Note.filter(id__in=ids, comments_count__gt=0).update(

@@ -18,7 +18,8 @@ async def notify(
     if recipient.id == actor.id or not recipient.is_local:
         return None
     if await Block.filter(
-        Q(account_id=recipient.id, target_id=actor.id) | Q(account_id=actor.id, target_id=recipient.id)
+        Q(account_id=recipient.id, target_id=actor.id)
+        | Q(account_id=actor.id, target_id=recipient.id)
     ).exists():
         return None
     if await Mute.filter(account_id=recipient.id, target_id=actor.id).exists():
@@ -27,7 +28,7 @@ async def notify(
 
 
 async def list_notifications(account: Account, *, max_id: int | None = None) -> list[Notification]:
-    """Newest first, 40 a page; notifications from suspended or blocked/muted actors are left out."""
+    """Newest first, 40 a page; none from suspended, blocked or muted actors."""
     query = Notification.filter(recipient_id=account.id, actor__suspended_at__isnull=True)
     blocked = await Block.filter(account_id=account.id).values_list("target_id", flat=True)
     muted = await Mute.filter(account_id=account.id).values_list("target_id", flat=True)

@@ -27,7 +27,9 @@ async def block_account(rt: Runtime, account: Account, target: Account) -> Block
     async with in_transaction():
         block_id = new_id()
         block = await Block.create(
-            id=block_id, account=account, target=target,
+            id=block_id,
+            account=account,
+            target=target,
             uri=uris.block_uri(uris.actor_uri(rt.base_url, account.username), block_id),
         )
         follows = await Follow.filter(

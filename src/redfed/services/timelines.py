@@ -32,7 +32,9 @@ async def explore_newest(viewer: Account | None, *, max_id: int | None = None) -
 
 async def following(viewer: Account, *, max_id: int | None = None) -> list[Note]:
     """Top-level notes of accepted follows, and the viewer's own."""
-    followed = Follow.filter(follower_id=viewer.id, state=FollowState.ACCEPTED).values("followee_id")
+    followed = Follow.filter(follower_id=viewer.id, state=FollowState.ACCEPTED).values(
+        "followee_id"
+    )
     query = await visible_notes_query(viewer)
     query = query.filter(_TOP_LEVEL).filter(
         Q(account_id=viewer.id) | Q(account_id__in=Subquery(followed))
@@ -48,13 +50,16 @@ async def profile_notes(
 
 
 async def collected_notes(owner: Account, *, max_id: int | None = None) -> list[Note]:
-    """The owner's collects (private), newest collect first; notes they can no longer see drop out."""
+    """The owner's collects (private), newest first; notes they can no longer see drop out."""
     query = Collect.filter(account_id=owner.id)
     if max_id is not None:
         query = query.filter(id__lt=max_id)
     collects = await query.order_by("-id").limit(PAGE_SIZE).values_list("note_id", flat=True)
     visible = await visible_notes_query(owner)
-    notes = {n.id: n for n in await visible.filter(id__in=list(collects)).prefetch_related("account", "media")}
+    notes = {
+        n.id: n
+        for n in await visible.filter(id__in=list(collects)).prefetch_related("account", "media")
+    }
     return [notes[i] for i in collects if i in notes]
 
 
@@ -99,7 +104,7 @@ def _top_comment(comment: Note, by_id: dict[int, Note], root_id: int) -> int | N
     for _ in range(100):  # deep chains are cut off rather than looped forever
         parent_id = current.in_reply_to_id  # type: ignore[attr-defined]
         if parent_id == root_id:
-            return current.id
+            return int(current.id)
         if parent_id not in by_id:
             return None
         current = by_id[parent_id]
@@ -112,7 +117,9 @@ async def search_accounts(viewer: Account | None, text: str, *, limit: int = 20)
         return []
     query = Account.filter(
         Q(username__icontains=text) | Q(display_name__icontains=text),
-        suspended_at__isnull=True, discoverable=True, gone_at__isnull=True,
+        suspended_at__isnull=True,
+        discoverable=True,
+        gone_at__isnull=True,
     )
     hidden = await hidden_account_ids(viewer)
     if hidden:

@@ -53,7 +53,7 @@ async def account_hidden(viewer: Account | None, account: Account) -> bool:
 
 async def can_view(viewer: Account | None, note: Note) -> bool:
     """May `viewer` (None: logged out) see `note`?"""
-    author: Account = await note.account  # type: ignore[assignment]
+    author: Account = await note.account
     if await account_hidden(viewer, author):
         return False
     if viewer is not None and viewer.id == author.id:
@@ -79,9 +79,8 @@ async def require_visible(viewer: Account | None, note: Note | None) -> Note:
 
 
 async def _domains(*severities: DomainSeverity) -> list[str]:
-    return list(
-        await DomainBlock.filter(severity__in=list(severities)).values_list("domain", flat=True)
-    )
+    rows = await DomainBlock.filter(severity__in=list(severities)).values_list("domain", flat=True)
+    return [str(d) for d in rows]
 
 
 async def hidden_account_ids(viewer: Account | None) -> list[int]:
@@ -91,10 +90,12 @@ async def hidden_account_ids(viewer: Account | None) -> list[int]:
     blocked = await Block.filter(account_id=viewer.id).values_list("target_id", flat=True)
     blockers = await Block.filter(target_id=viewer.id).values_list("account_id", flat=True)
     muted = await Mute.filter(account_id=viewer.id).values_list("target_id", flat=True)
-    return sorted({*blocked, *blockers, *muted})
+    return sorted({int(i) for i in (*blocked, *blockers, *muted)})  # type: ignore[call-overload]
 
 
-async def visible_notes_query(viewer: Account | None, *, public_listing: bool = False) -> QuerySet[Note]:
+async def visible_notes_query(
+    viewer: Account | None, *, public_listing: bool = False
+) -> QuerySet[Note]:
     """Notes the viewer may see in a listing, with the viewer's blocks and mutes applied.
 
     `public_listing=True` is for Explore, tags and search: public notes only, and silenced
@@ -124,7 +125,9 @@ def _audience(viewer: Account | None) -> Q:
     open_ = Q(visibility__in=list(OPEN_VISIBILITIES))
     if viewer is None:
         return open_
-    followed = Follow.filter(follower_id=viewer.id, state=FollowState.ACCEPTED).values("followee_id")
+    followed = Follow.filter(follower_id=viewer.id, state=FollowState.ACCEPTED).values(
+        "followee_id"
+    )
     mentioned = Mention.filter(account_id=viewer.id).values("note_id")
     return Q(
         open_,

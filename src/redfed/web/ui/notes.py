@@ -22,6 +22,7 @@ bp = Blueprint("notes", __name__)
 
 # --- helpers shared by the content pages ----------------------------------------------------
 
+
 def html_page(html: str, status: int = 200) -> Response:
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
@@ -37,8 +38,16 @@ def next_max_id(items: list[Note], page_size: int = timelines.PAGE_SIZE) -> int 
 async def avatar_urls(accounts: list[Account]) -> dict[int, str]:
     """Account id → avatar URL, in one query (cards show many authors)."""
     ids = {a.avatar_media_id for a in accounts if a.avatar_media_id}
-    keys = dict(await MediaAttachment.filter(id__in=list(ids)).values_list("id", "file_key")) if ids else {}
-    return {a.id: f"/media/{keys[a.avatar_media_id]}/thumb" for a in accounts if a.avatar_media_id in keys}
+    keys = (
+        dict(await MediaAttachment.filter(id__in=list(ids)).values_list("id", "file_key"))
+        if ids
+        else {}
+    )
+    return {
+        a.id: f"/media/{keys[a.avatar_media_id]}/thumb"
+        for a in accounts
+        if a.avatar_media_id in keys
+    }
 
 
 async def note_cards(items: list[Note]) -> list[dict[str, Any]]:
@@ -49,11 +58,14 @@ async def note_cards(items: list[Note]) -> list[dict[str, Any]]:
     cards = []
     for note in items:
         media = sorted(note.media, key=lambda m: m.position)  # prefetched by timelines
-        cards.append({
-            "note": note, "cover": media[0] if media else None,
-            "avatar": avatars.get(note.account_id),  # type: ignore[attr-defined]
-            "liked": note.id in state["liked"],
-        })
+        cards.append(
+            {
+                "note": note,
+                "cover": media[0] if media else None,
+                "avatar": avatars.get(note.account_id),  # type: ignore[attr-defined]
+                "liked": note.id in state["liked"],
+            }
+        )
     return cards
 
 
@@ -62,7 +74,9 @@ async def render_grid(template: str, items: list[Note], **context: Any) -> Respo
     cards = await note_cards(items)
     more = next_max_id(items)
     if request.args.get("partial") == "1":
-        return html_page(await render_template("timelines/_cards.html", cards=cards, next_max_id=more))
+        return html_page(
+            await render_template("timelines/_cards.html", cards=cards, next_max_id=more)
+        )
     return html_page(await render_template(template, cards=cards, next_max_id=more, **context))
 
 
@@ -74,7 +88,9 @@ def max_id_arg() -> int | None:
 async def action_done(note: Note, redirect_to: str, **state: Any) -> Any:
     if wants_json():
         fresh = await Note.get(id=note.id)
-        return jsonify({**state, "likes_count": fresh.likes_count, "collects_count": fresh.collects_count})
+        return jsonify(
+            {**state, "likes_count": fresh.likes_count, "collects_count": fresh.collects_count}
+        )
     return redirect(security.safe_next(redirect_to, note_path(note)))
 
 
@@ -88,23 +104,43 @@ async def _note(note_id: int) -> Note:
 
 # --- the note page --------------------------------------------------------------------------
 
-async def render_note(note: Note, errors: dict[str, str] | None = None, status: int = 200,
-                      comment_text: str = "") -> Response:
+
+async def render_note(
+    note: Note, errors: dict[str, str] | None = None, status: int = 200, comment_text: str = ""
+) -> Response:
     viewer = g.get("viewer")
     media = await MediaAttachment.filter(note_id=note.id).order_by("position")
     tree = await timelines.thread(viewer, note)
-    people = [note.account] + [n.note.account for n in tree] + [r.account for n in tree for r in n.replies]
+    people = (
+        [note.account]
+        + [n.note.account for n in tree]
+        + [r.account for n in tree for r in n.replies]
+    )
     state = await interactions.viewer_state(viewer, [note.id])
     tags = await note.note_tags.all().values_list("tag__name", flat=True)
     parent = None
     if note.in_reply_to_id is not None:  # type: ignore[attr-defined]
-        parent = await Note.get_or_none(id=note.root_id or note.in_reply_to_id).prefetch_related("account")  # type: ignore[attr-defined]
-    return html_page(await render_template(
-        "notes/note.html", note=note, media=media, thread=tree, tags=tags, parent=parent,
-        avatars=await avatar_urls(people), liked=note.id in state["liked"],
-        collected=note.id in state["collected"], errors=errors or {}, comment_text=comment_text,
-        language_names=LANGUAGE_NAMES, is_author=viewer is not None and viewer.id == note.account_id,  # type: ignore[attr-defined]
-    ), status)
+        parent = await Note.get_or_none(id=note.root_id or note.in_reply_to_id).prefetch_related(
+            "account"
+        )  # type: ignore[attr-defined]
+    return html_page(
+        await render_template(
+            "notes/note.html",
+            note=note,
+            media=media,
+            thread=tree,
+            tags=tags,
+            parent=parent,
+            avatars=await avatar_urls(people),
+            liked=note.id in state["liked"],
+            collected=note.id in state["collected"],
+            errors=errors or {},
+            comment_text=comment_text,
+            language_names=LANGUAGE_NAMES,
+            is_author=viewer is not None and viewer.id == note.account_id,  # type: ignore[attr-defined]
+        ),
+        status,
+    )
 
 
 @bp.get("/@<name>/<int:note_id>")
@@ -123,25 +159,36 @@ async def by_id(note_id: int) -> Any:
 
 # --- compose, edit, delete ------------------------------------------------------------------
 
+
 def _draft(form: dict[str, Any], visibility: str = "public") -> notes.NoteDraft:
     return notes.NoteDraft(
-        title=str(form.get("title", "")), text=str(form.get("text", "")),
+        title=str(form.get("title", "")),
+        text=str(form.get("text", "")),
         visibility=str(form.get("visibility", visibility)),  # type: ignore[arg-type]
-        language=str(form.get("language", "")), spoiler_text=str(form.get("spoiler_text", "")),
+        language=str(form.get("language", "")),
+        spoiler_text=str(form.get("spoiler_text", "")),
         sensitive=form.get("sensitive") == "on",
     )
 
 
-async def _render_compose(values: dict[str, Any], errors: dict[str, str], status: int = 200,
-                          note: Note | None = None) -> Response:
+async def _render_compose(
+    values: dict[str, Any], errors: dict[str, str], status: int = 200, note: Note | None = None
+) -> Response:
     viewer = g.viewer
     default_language = (viewer.languages or [""])[0] or select_locale()
-    return html_page(await render_template(
-        "notes/compose.html", values=values, errors=errors, note=note,
-        languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in KNOWN_LANGUAGES],
-        visibilities=[v.value for v in Visibility], default_language=default_language,
-        max_photos=security.runtime().settings.media.max_photos,
-    ), status)
+    return html_page(
+        await render_template(
+            "notes/compose.html",
+            values=values,
+            errors=errors,
+            note=note,
+            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in KNOWN_LANGUAGES],
+            visibilities=[v.value for v in Visibility],
+            default_language=default_language,
+            max_photos=security.runtime().settings.media.max_photos,
+        ),
+        status,
+    )
 
 
 async def _uploads(alt_text: str) -> list[PhotoUpload]:
@@ -152,7 +199,9 @@ async def _uploads(alt_text: str) -> list[PhotoUpload]:
         data = storage.read()
         if not data and not storage.filename:
             continue
-        uploads.append(PhotoUpload(data, storage.filename or "", alts[index] if index < len(alts) else ""))
+        uploads.append(
+            PhotoUpload(data, storage.filename or "", alts[index] if index < len(alts) else "")
+        )
     return uploads
 
 
@@ -186,8 +235,13 @@ async def _own(note_id: int) -> Note:
 @security.login_required
 async def edit_form(note_id: int) -> Any:
     note = await _own(note_id)
-    values = {"title": note.title, "text": note.text_source, "spoiler_text": note.spoiler_text,
-              "language": note.language, "sensitive": "on" if note.sensitive else ""}
+    values = {
+        "title": note.title,
+        "text": note.text_source,
+        "spoiler_text": note.spoiler_text,
+        "language": note.language,
+        "sensitive": "on" if note.sensitive else "",
+    }
     return await _render_compose(values, {}, note=note)
 
 
@@ -197,9 +251,13 @@ async def edit(note_id: int) -> Any:
     note = await _own(note_id)
     form = await security.read_form()
     try:
-        await notes.edit_local_note(security.runtime(), g.viewer, note, _draft(form, note.visibility))
+        await notes.edit_local_note(
+            security.runtime(), g.viewer, note, _draft(form, note.visibility)
+        )
     except ValidationError as exc:
-        return await _render_compose(form, {exc.field or "form": _(exc.public_message)}, 422, note=note)
+        return await _render_compose(
+            form, {exc.field or "form": _(exc.public_message)}, 422, note=note
+        )
     await flash(_("Your note is updated."))
     return redirect(note_path(note))
 
@@ -219,6 +277,7 @@ async def delete(note_id: int) -> Any:
 
 
 # --- like, collect, comment -----------------------------------------------------------------
+
 
 async def _back() -> str:
     return str((await security.read_form()).get("next", ""))

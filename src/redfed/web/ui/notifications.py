@@ -20,7 +20,12 @@ async def index() -> Any:
     unread = {n.id for n in items if not n.read}
     await notifications.mark_all_read(g.viewer)
     more = items[-1].id if len(items) >= notifications.PAGE_SIZE else None
-    return html_page(await render_template(
-        "notifications/index.html", items=items, unread=unread, next_max_id=more,
-        avatars=await avatar_urls([n.actor for n in items]),
-    ))
+    return html_page(
+        await render_template(
+            "notifications/index.html",
+            items=items,
+            unread=unread,
+            next_max_id=more,
+            avatars=await avatar_urls([n.actor for n in items]),
+        )
+    )

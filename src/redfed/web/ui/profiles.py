@@ -38,7 +38,11 @@ async def profile(name: str) -> Any:
         notes = await timelines.profile_notes(viewer, account, max_id=max_id_arg())
     header = await profile_image(account, "header")
     return await render_grid(
-        "profiles/profile.html", notes, account=account, tab=tab, is_owner=is_owner,
+        "profiles/profile.html",
+        notes,
+        account=account,
+        tab=tab,
+        is_owner=is_owner,
         follow_state=await follows.follow_state(viewer, account),
         relationship=await relationships.relationship(viewer, account),
         likes_received=await _likes_received(account),
@@ -82,10 +86,13 @@ async def relationship_action(name: str, action: str) -> Any:
 @security.login_required
 async def follow_requests() -> Any:
     pending = await follows.pending_requests(g.viewer)
-    return html_page(await render_template(
-        "profiles/follow_requests.html", requests=pending,
-        avatars=await avatar_urls([f.follower for f in pending]),
-    ))
+    return html_page(
+        await render_template(
+            "profiles/follow_requests.html",
+            requests=pending,
+            avatars=await avatar_urls([f.follower for f in pending]),
+        )
+    )
 
 
 @bp.post("/follow_requests/<int:follow_id>/<any(accept, reject):decision>")
