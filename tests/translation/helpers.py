@@ -1,4 +1,4 @@
-"""Rows and engines for translation tests: accounts and notes written directly, a counting engine."""
+"""Rows and engines for translation tests: accounts and notes written directly, counting engine."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from redfed.services.translation.languages import packages_dir
 BASE = "https://redfed.test"
 
 
-async def make_account(username: str, *, domain: str | None = None, languages: list[str] | None = None,
-                       **fields: Any) -> Account:
+async def make_account(username: str, *, domain: str | None = None,
+                       languages: list[str] | None = None, **fields: Any) -> Account:
     host = domain or "redfed.test"
     return await Account.create(
         username=username, domain=domain, uri=f"https://{host}/users/{username}",
@@ -39,7 +39,8 @@ async def make_note(account: Account, *, title: str = "", html: str = "", langua
     )
 
 
-def install(settings: Settings, packages: dict[tuple[str, str], Path], *pairs: tuple[str, str]) -> None:
+def install(settings: Settings, packages: dict[tuple[str, str], Path],
+            *pairs: tuple[str, str]) -> None:
     for pair in pairs:
         models_admin.install_from_file(packages_dir(settings), packages[pair])
 
@@ -66,7 +67,8 @@ def only_database_sockets(monkeypatch: pytest.MonkeyPatch, settings: Settings) -
     original = socket.socket.connect
 
     def guarded(self: socket.socket, address: Any, *args: Any) -> Any:
-        if self.family == socket.AF_UNIX or (isinstance(address, tuple) and tuple(address[:2]) in allowed):
+        is_db = isinstance(address, tuple) and tuple(address[:2]) in allowed
+        if self.family == socket.AF_UNIX or is_db:
             return original(self, address, *args)
         attempts.append(address)
         raise ConnectionRefusedError(f"no network while translating: {address!r}")

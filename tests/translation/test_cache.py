@@ -1,4 +1,4 @@
-"""translate_note: visibility, cache per (note, version, target), sharing, invalidation, sanitising."""
+"""translate_note: visibility, cache per (note, version, target), sharing, invalidation, XSS."""
 
 from __future__ import annotations
 
@@ -174,10 +174,10 @@ async def test_hostile_model_output_is_sanitised(rt: Runtime, settings: Settings
 async def test_protected_tokens_and_no_network(rt: Runtime, settings: Settings,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     attempts = only_database_sockets(monkeypatch, settings)
-    note = await make_note(await make_account("li"),
-                           html="<p>你好 #travel_tips @alice@example.social https://a.example/x_y 🎉</p>")
+    tokens = "#travel_tips @alice@example.social https://a.example/x_y 🎉"
+    note = await make_note(await make_account("li"), html=f"<p>你好 {tokens}</p>")
     result = await translate_note(rt, note, "en", None)
     assert result.content_html == (
-        f"<p>{tiny_translate('你好')} #travel_tips @alice@example.social https://a.example/x_y 🎉</p>"
+        f"<p>{tiny_translate('你好')} {tokens}</p>"
     )
     assert attempts == []

@@ -1,4 +1,4 @@
-"""`redfed translate ...` in-process against a temporary config: file and loopback-index installs."""
+"""`redfed translate ...` in-process with a temporary config: file and loopback-index installs."""
 
 from __future__ import annotations
 
@@ -106,11 +106,12 @@ async def test_available_and_install_from_loopback_index(
     out = capsys.readouterr().out.splitlines()
     assert out == ["zh → en  Chinese → English  (version 1.0)",
                    "en → ja  English → Japanese  (version 1.0)"]
-    assert await asyncio.to_thread(main, ["--config", config, "translate", "install", "zh", "en"]) == 0
+    install = ["--config", config, "translate", "install"]
+    assert await asyncio.to_thread(main, [*install, "zh", "en"]) == 0
     assert installed(tmp_path) == [("zh", "en")]
     assert await asyncio.to_thread(main, ["--config", config, "translate", "available"]) == 0
     assert "zh → en  Chinese → English  (version 1.0)  [installed]" in capsys.readouterr().out
     # A pair without an http(s) link, and one not in the index: exit 1, nothing installed.
     for pair in (["en", "ja"], ["de", "fr"]):
-        assert await asyncio.to_thread(main, ["--config", config, "translate", "install", *pair]) == 1
+        assert await asyncio.to_thread(main, [*install, *pair]) == 1
     assert installed(tmp_path) == [("zh", "en")]

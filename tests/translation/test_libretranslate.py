@@ -1,4 +1,4 @@
-"""The LibreTranslate-compatible API through the real app: keys, shapes, Mastodon's request, limits."""
+"""The LibreTranslate-compatible API through the real app: keys, shapes, Mastodon requests."""
 
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ async def test_mastodon_shaped_request(client: Any, runtime: Any, settings: Sett
 
 
 async def test_auto_detection_per_text_and_pivot(client: Any) -> None:
-    status, body = await post(client, "/translate", q=["今天的天气很好", "Good morning my dear friends"],
-                              source="auto", target="de", api_key=KEY)
+    texts = ["今天的天气很好", "Good morning my dear friends"]
+    status, body = await post(client, "/translate", q=texts, source="auto", target="de",
+                              api_key=KEY)
     assert status == 200
     assert body["translatedText"] == [tiny_translate("今天的天气很好", hops=2),
                                       "Tbbq zbeavat zl qrne sevraqf"]

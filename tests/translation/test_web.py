@@ -1,4 +1,4 @@
-"""The Translate button (JSON and no-JS), auto-translate, the Mastodon endpoint and the admin page."""
+"""The Translate button (JSON and no-JS), auto-translate, the Mastodon endpoint, the admin page."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""`redfed translate list|available|install|install-file|remove`: translation packages of the instance.
+"""`redfed translate list|available|install|install-file|remove`: the translation packages.
 
-Exit codes: 0 done, 1 the operation failed (bad package, unknown pair, index unreachable), 2 bad config.
+Exit codes: 0 done, 1 failed (bad package, unknown pair, index unreachable), 2 bad config.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_available(settings: Settings, args: argparse.Namespace) -> int:
-    installed = {(m.from_code, m.to_code) for m in models_admin.list_installed(packages_dir(settings))}
+    present = models_admin.list_installed(packages_dir(settings))
+    installed = {(m.from_code, m.to_code) for m in present}
     for info in models_admin.list_available(settings.translation.index_url):
         mark = "  [installed]" if (info.from_code, info.to_code) in installed else ""
         print(_row(info) + mark)
