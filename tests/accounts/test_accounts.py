@@ -16,14 +16,18 @@ from tests.support.accounts import TEST_PASSWORD
 
 
 async def test_create_local_account_sets_keys_and_uris(settings, db) -> None:
-    account = await accounts.create_local_account(settings, "Alice_1", TEST_PASSWORD, email="A@Example.org")
+    account = await accounts.create_local_account(
+        settings, "Alice_1", TEST_PASSWORD, email="A@Example.org"
+    )
     assert account.username == "alice_1" and account.domain is None
     base = "https://redfed.test"
     assert account.uri == f"{base}/users/alice_1"
     assert account.url == f"{base}/@alice_1"
     assert account.inbox_uri == f"{base}/users/alice_1/inbox"
     assert account.outbox_uri == f"{base}/users/alice_1/outbox"
-    assert account.followers_uri.endswith("/followers") and account.following_uri.endswith("/following")
+    assert account.followers_uri.endswith("/followers") and account.following_uri.endswith(
+        "/following"
+    )
     assert account.shared_inbox_uri == f"{base}/inbox"
     assert account.public_key_id == f"{base}/users/alice_1#main-key"
     assert load_private_key(account.private_key_pem).key_size == 2048  # type: ignore[union-attr]
@@ -46,7 +50,9 @@ async def test_usernames_unique_case_insensitively(settings, db) -> None:
     with pytest.raises(Conflict):
         await accounts.create_local_account(settings, "BOB", TEST_PASSWORD)
     with pytest.raises(Conflict):
-        await accounts.create_local_account(settings, "bob2", TEST_PASSWORD, email="BOB@example.org")
+        await accounts.create_local_account(
+            settings, "bob2", TEST_PASSWORD, email="BOB@example.org"
+        )
     assert await Account.all().count() == 1
 
 

@@ -83,4 +83,6 @@ def test_user_set_password(cli_config, migrated, capsys, tmp_path, monkeypatch) 
     pw_file.write_text("third password 3\n")
     assert main([*cli_config, "user", "set-password", "erin", "--password-file", str(pw_file)]) == 0
     _query(migrated, lambda: accounts.authenticate("erin", "third password 3"))
-    assert main([*cli_config, "user", "set-password", "nobody", "--password-file", str(pw_file)]) == 1
+    assert (
+        main([*cli_config, "user", "set-password", "nobody", "--password-file", str(pw_file)]) == 1
+    )

@@ -35,8 +35,13 @@ async def _sign_up(client: Any, **fields: Any) -> Any:
 
 
 async def test_open_mode_signs_up_and_logs_in(client) -> None:
-    response = await _sign_up(client, email="n@example.org", interests="travel",
-                              other_interests="#Matcha hiking", locale="zh")
+    response = await _sign_up(
+        client,
+        email="n@example.org",
+        interests="travel",
+        other_interests="#Matcha hiking",
+        locale="zh",
+    )
     assert response.status_code == 302
     account = await Account.get(username="newbie").prefetch_related("user")
     assert account.interests == ["travel", "matcha", "hiking"]
@@ -64,7 +69,9 @@ async def test_approval_mode(app_in_mode, make_local_account, login) -> None:
     assert not user.approved and user.signup_reason == "I take photos of bread"
     # Cannot log in while pending.
     token = await page_token(client, "/login")
-    response = await client.post("/login", form={"username": "newbie", "password": TEST_PASSWORD, "csrf_token": token})
+    response = await client.post(
+        "/login", form={"username": "newbie", "password": TEST_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 403 and await Session.all().count() == 0
     # An admin approves on /admin; then the log-in works.
     admin = await make_local_account("boss", admin=True)
@@ -72,10 +79,14 @@ async def test_approval_mode(app_in_mode, make_local_account, login) -> None:
     admin_token = await login(admin_client, admin)
     page = await (await admin_client.get("/admin")).get_data(as_text=True)
     assert "@newbie" in page and "I take photos of bread" in page
-    response = await admin_client.post(f"/admin/users/{user.id}/approve", form={"csrf_token": admin_token})
+    response = await admin_client.post(
+        f"/admin/users/{user.id}/approve", form={"csrf_token": admin_token}
+    )
     assert response.status_code == 302
     assert (await User.get(id=user.id)).approved
-    response = await client.post("/login", form={"username": "newbie", "password": TEST_PASSWORD, "csrf_token": token})
+    response = await client.post(
+        "/login", form={"username": "newbie", "password": TEST_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
 
 
@@ -84,7 +95,9 @@ async def test_admin_page_needs_an_admin(client, make_local_account, login) -> N
     alice = await make_local_account("alice")
     token = await login(client, alice)
     assert (await client.get("/admin")).status_code == 403
-    response = await client.post(f"/admin/users/{pending_user.id}/approve", form={"csrf_token": token})
+    response = await client.post(
+        f"/admin/users/{pending_user.id}/approve", form={"csrf_token": token}
+    )
     assert response.status_code == 403
     assert not (await User.get(id=pending_user.id)).approved
 
@@ -97,7 +110,9 @@ async def test_invite_mode(app_in_mode, make_local_account, login) -> None:
     admin = await make_local_account("boss", admin=True)
     admin_client = app.test_client()
     admin_token = await login(admin_client, admin)
-    response = await admin_client.post("/admin/invites", form={"csrf_token": admin_token, "max_uses": "1", "expires": "7"})
+    response = await admin_client.post(
+        "/admin/invites", form={"csrf_token": admin_token, "max_uses": "1", "expires": "7"}
+    )
     assert response.status_code == 302
     invite = await Invite.get()
     page = await (await admin_client.get("/admin")).get_data(as_text=True)
@@ -134,4 +149,6 @@ async def test_admin_disables_a_user(client, make_local_account, login, app) -> 
     assert await Session.filter(user_id=alice.user.id).count() == 0
     assert (await alice_client.get("/settings/profile")).status_code == 302
     # An admin cannot lock themselves out by accident.
-    assert (await client.post("/admin/users/boss/disable", form={"csrf_token": token})).status_code == 403
+    assert (
+        await client.post("/admin/users/boss/disable", form={"csrf_token": token})
+    ).status_code == 403

@@ -32,7 +32,8 @@ def register(commands: Any) -> None:
     setpw.add_argument("--password-file", type=Path, help="read the password from this file")
     setpw.set_defaults(handler=cmd_set_password)
 
-    for action, helptext in (("disable", "log out and refuse log-ins"), ("enable", "allow log-ins again")):
+    actions = (("disable", "log out and refuse log-ins"), ("enable", "allow log-ins again"))
+    for action, helptext in actions:
         cmd = sub.add_parser(action, help=helptext)
         cmd.add_argument("name")
         cmd.set_defaults(handler=cmd_disable if action == "disable" else cmd_enable)
@@ -64,7 +65,9 @@ def cmd_create(settings: Settings, args: argparse.Namespace) -> int:
     from redfed.services import accounts
 
     generated = args.password_file is None
-    password = accounts.generate_password() if generated else _read_password_file(args.password_file)
+    password = (
+        accounts.generate_password() if generated else _read_password_file(args.password_file)
+    )
 
     async def work() -> int:
         account = await accounts.create_local_account(

@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -120,7 +120,7 @@ async def create_local_account(
                 private_key_pem=private_pem,
                 **_local_uris(settings, name),
             )
-            user = await User.create(
+            await User.create(
                 account=account, email=email, password_hash=password_hash, is_admin=admin,
                 approved=approved, locale=locale, signup_reason=signup_reason[:2000],
             )
@@ -157,7 +157,7 @@ async def authenticate(username: str, password: str) -> User:
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
         log.info("password.rehashed user_id=%s", user.id)
-    user.last_login_at = datetime.now(timezone.utc)
+    user.last_login_at = datetime.now(UTC)
     await user.save(update_fields=["password_hash", "last_login_at"])
     return user
 

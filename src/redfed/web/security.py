@@ -238,7 +238,8 @@ def client_ip() -> str:
     proxies = _trusted_networks()
     if not proxies or not _in(remote, proxies):
         return remote
-    forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
+    header = request.headers.get("X-Forwarded-For", "")
+    forwarded = [p.strip() for p in header.split(",") if p.strip()]
     for hop in reversed(forwarded):
         if not _in(hop, proxies):
             return hop
@@ -308,5 +309,6 @@ def login_limiter() -> FailureLimiter:
     state = runtime().state
     limiter = state.get("login_failures")
     if limiter is None:
-        limiter = state["login_failures"] = FailureLimiter(LOGIN_FAILURE_LIMIT, LOGIN_WINDOW_SECONDS)
+        limiter = FailureLimiter(LOGIN_FAILURE_LIMIT, LOGIN_WINDOW_SECONDS)
+        state["login_failures"] = limiter
     return limiter  # type: ignore[no-any-return]

@@ -81,7 +81,9 @@ async def logout() -> Any:
     return response
 
 
-async def _render_signup(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+async def _render_signup(
+    values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
     html = await render_template(
         "auth/signup.html", values=values, errors=errors, status=status,
         mode=_settings().registration.mode,
