@@ -21,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from redfed.services.feed.coengagement import like_increments, neighbour_scores, top_neighbours
+from redfed.services.feed.coengagement import (
+    decay_factor,
+    decay_neighbours,
+    like_increments,
+    neighbour_scores,
+    top_neighbours,
+)
 from redfed.services.feed.profile import apply_event, profile_from_interests
 from redfed.services.feed.rerank import jaccard, rerank
 from redfed.services.feed.scoring import score_candidates
@@ -30,7 +36,6 @@ from redfed.services.feed.types import Candidate, FeedEvent, FeedSettings
 K = 10
 QUANTILES = (0.6, 0.7, 0.8, 0.9)
 DAY = 86400.0
-ENGAGEMENT_HALF_LIFE_DAYS = 14.0  # decay of per-note engagement (a maintenance-job knob)
 POP_HALF_LIFE_DAYS = 7.0  # the popularity baseline's gravity
 SMALL_AUTHOR_LIKES = 5  # an author with fewer prior likes is "small"
 NEW_AUTHOR_DAYS = 14.0  # an author whose first note is this recent is "new"
@@ -146,6 +151,14 @@ class Replay:
         self.seen: dict[int, set[int]] = defaultdict(set)
         self.liked_authors: dict[int, set[int]] = defaultdict(set)
         self.n_events: Counter = Counter()
+        self.t0: float | None = None
+
+    def _growth(self, ts: float) -> float:
+        """Increments are stored times 2^(Δt/H) from the first event, so one multiplication at
+        the cut decays every pair exactly as the periodic maintenance job would."""
+        if self.t0 is None:
+            self.t0 = ts
+        return 1.0 / decay_factor(ts - self.t0, self.settings.neighbour_half_life_days)
 
     def add(self, user: int, iid: int, rating: int, ts: float) -> None:
         item = self.items[iid]
@@ -166,19 +179,25 @@ class Replay:
         self.n_events[user] += 1
         if event is FeedEvent.LIKE:
             self.positives[user] += 1
+            grow = self._growth(ts)
             for a, b, inc in like_increments(iid, self.recent[user], self.positives[user]):
                 row = self.pairs[a]
-                row[b] = row.get(b, 0.0) + inc
+                row[b] = row.get(b, 0.0) + inc * grow
             self.recent[user] = [iid, *self.recent[user][:29]]
             self.liked_authors[user].add(item.author)
         elif event is FeedEvent.NOT_INTERESTED:
             self.dislikes[user] = [iid, *self.dislikes[user][:9]]
 
     def snapshot(self, cut: float) -> Snapshot:
+        t0 = self.t0 if self.t0 is not None else cut
+        factor = decay_factor(cut - t0, self.settings.neighbour_half_life_days)
         return Snapshot(
             cut,
             dict(self.profiles),
-            {i: top_neighbours(row, NEIGHBOURS_K) for i, row in self.pairs.items()},
+            {
+                i: top_neighbours(decay_neighbours(row, factor, 0.0), NEIGHBOURS_K)
+                for i, row in self.pairs.items()
+            },
             {u: list(v) for u, v in self.recent.items()},
             {u: list(v) for u, v in self.dislikes.items()},
             {u: set(v) for u, v in self.seen.items()},
@@ -224,6 +243,8 @@ class Window:
     influencers: set[int]
     neighbours: dict[int, dict[int, float]]
     viewers: list[Viewer]
+    author_median: float  # server-wide references handed to scoring, known at the cut
+    engagement_reference: float
 
 
 def decayed(train: list, cut: float, half_life: float, weights: dict[int, float]) -> Counter:
@@ -244,7 +265,7 @@ def build_window(
     cut = snap.cut
     train = [e for e in events if e[3] < cut]
     catalogue = sorted(i for i, t in first_ts.items() if t < cut)
-    eng = decayed(train, cut, ENGAGEMENT_HALF_LIFE_DAYS, {5: 1.0, 4: 1.0, 3: 0.3})
+    eng = decayed(train, cut, s.engagement_half_life_days, {5: 1.0, 4: 1.0, 3: 0.3})
     pop = decayed(train, cut, POP_HALF_LIFE_DAYS, {5: 1.0, 4: 1.0, 3: 0.5})
     author_eng: Counter = Counter()
     author_likes: Counter = Counter()
@@ -285,8 +306,19 @@ def build_window(
     cat = set(catalogue)
     test = [e for e in events if cut <= e[3] < end]
     viewers = warm_viewers(snap, test, cat) + cold_viewers(items, snap, test, cat, s)
+    positive = [v for v in author_eng.values() if v > 0]
     return Window(
-        cut, catalogue, base, idf, pop_order, by_author, influencers, snap.neighbours, viewers
+        cut,
+        catalogue,
+        base,
+        idf,
+        pop_order,
+        by_author,
+        influencers,
+        snap.neighbours,
+        viewers,
+        float(np.median(positive)) if positive else 1.0,
+        max(eng.values(), default=0.0),
     )
 
 
@@ -365,7 +397,15 @@ def rank_redfed(win: Window, v: Viewer, s: FeedSettings, timings: Timings) -> li
             c = replace(c, coengagement=score, via_note_id=via, sources=c.sources | {"neighbours"})
         cands.append(c)
     t0 = time.perf_counter()
-    scored = score_candidates(v.profile, cands, s, to_dt(v.now), win.idf)
+    scored = score_candidates(
+        v.profile,
+        cands,
+        s,
+        to_dt(v.now),
+        win.idf,
+        author_median=win.author_median,
+        engagement_reference=win.engagement_reference,
+    )
     t1 = time.perf_counter()
     page = rerank(scored, s, K)
     timings.append((len(cands), t1 - t0, time.perf_counter() - t1))

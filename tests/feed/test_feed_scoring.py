@@ -52,9 +52,45 @@ def test_author_damping_lowers_big_authors_popularity():
     big = cand(1, engagement=10.0, author_engagement=1000.0)
     small = cand(2, engagement=10.0, author_engagement=0.0)
     flat = by_id(score_candidates(empty_profile(), [big, small], replace(S, alpha=0.0), NOW))
-    damped = by_id(score_candidates(empty_profile(), [big, small], replace(S, alpha=1.0), NOW))
+    damped = by_id(
+        score_candidates(
+            empty_profile(), [big, small], replace(S, alpha=1.0), NOW, author_median=10
+        )
+    )
     assert flat[1].parts.popularity == pytest.approx(flat[2].parts.popularity)
-    assert damped[1].parts.popularity < damped[2].parts.popularity / 100
+    # Relative to the median author: 100× the median is damped by 1 + 100.
+    assert damped[1].parts.popularity == pytest.approx(damped[2].parts.popularity / 101)
+
+
+def test_damping_is_relative_to_the_median_author():
+    import numpy as np
+
+    from redfed.services.feed.scoring import author_damping
+
+    e = np.array([0.0, 5.0, 10.0, 20.0])
+    assert author_damping(e, 1.0).tolist() == pytest.approx([1.0, 1.5, 2.0, 3.0])
+    assert author_damping(e * 1000, 1.0).tolist() == pytest.approx([1.0, 1.5, 2.0, 3.0])
+
+
+def test_vectorised_tag_affinity_matches_the_plain_formula():
+    import math
+
+    p = profile_from_interests(["a", "b"], [], NOW, S)
+    idf = {"a": 2.0, "b": 0.5, "c": 1.5}
+    cands = [cand(1, tags=("a", "c")), cand(2, tags=()), cand(3, tags=("b",)), cand(4, tags=("c",))]
+    out = by_id(score_candidates(p, cands, replace(S, w_tags=1.0), NOW, idf))
+    raw = {1: 2.0 / math.sqrt(4 + 2.25), 2: 0.0, 3: 0.5 / 0.5, 4: 0.0}
+    top = max(raw.values())
+    for i, r in raw.items():
+        assert out[i].parts.tags == pytest.approx(r / top)
+    assert [out[i].top_tag for i in (1, 2, 3, 4)] == ["a", None, "b", None]
+
+
+def test_limit_keeps_the_best_and_small_creators_below_them():
+    cands = [cand(i, engagement=float(i), small=(i == 1)) for i in range(1, 30)]
+    out = score_candidates(empty_profile(), cands, S, NOW, limit=5)
+    ids = [s.candidate.note_id for s in out]
+    assert ids[:5] == [29, 28, 27, 26, 25] and ids[5:] == [1]
 
 
 def test_fresher_notes_score_higher_all_else_equal():

@@ -44,6 +44,22 @@ def like_increments(
     return rows
 
 
+def decay_factor(elapsed_seconds: float, half_life_days: float) -> float:
+    """How much a neighbour weight keeps after `elapsed_seconds` (2^(−Δt/H)).
+
+    Without decay the pairs formed by years-old blockbusters outweigh everything liked lately;
+    the maintenance job multiplies every stored weight by this factor once a period.
+    """
+    return float(2.0 ** (-max(0.0, elapsed_seconds) / (half_life_days * 86400.0)))
+
+
+def decay_neighbours(
+    weights: Mapping[int, float], factor: float, floor: float = 1e-3
+) -> dict[int, float]:
+    """One note's neighbour weights times `factor`, dropping those that fell below `floor`."""
+    return {other: w * factor for other, w in weights.items() if w * factor >= floor}
+
+
 def top_neighbours(weights: Mapping[int, float], k: int = DEFAULT_TOP_K) -> dict[int, float]:
     """The k strongest neighbours (ties broken by the smaller id, so the result is stable)."""
     if len(weights) <= k:

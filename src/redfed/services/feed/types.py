@@ -112,17 +112,22 @@ class FeedEvent(StrEnum):
 class FeedSettings:
     """Weights and knobs of ranking; defaults tuned with bench/feed_eval.py (bench/README.md)."""
 
-    # Linear score weights.
-    # Each signal is scaled to [-1, 1] per request (scoring._unit), so these are relative.
-    w_coengagement: float = 0.25
-    w_tags: float = 0.25
+    # Linear score weights. Tag affinity and co-engagement are scaled to [-1, 1] per request,
+    # popularity to [0, 1] against the busiest note of the server (see scoring).
+    w_coengagement: float = 1.0
+    w_tags: float = 1.0
     w_author: float = 0.5
-    w_popularity: float = 2.0
+    w_popularity: float = 4.0
     w_language: float = 0.3
     w_freshness: float = 0.3
     w_trending: float = 0.3
-    # Author damping: popularity / (1 + author_engagement) ** alpha. 0 = none, 1 = strong.
-    alpha: float = 0.15
+    # Author damping: engagement terms / (1 + author_engagement / median author) ** alpha.
+    # 0 = none, 1 = strong.
+    alpha: float = 0.2
+    # Decay of the stored signals (applied by the maintenance jobs): co-engagement pairs and
+    # per-note / per-author engagement.
+    neighbour_half_life_days: float = 14.0
+    engagement_half_life_days: float = 7.0
     freshness_half_life_hours: float = 72.0
     # Re-rank.
     mmr_lambda: float = 0.75
