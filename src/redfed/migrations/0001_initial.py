@@ -60,6 +60,16 @@ class Migration(migrations.Migration):
             bases=['SnowflakeModel'],
         ),
         ops.CreateModel(
+            name='AuthorEngagement',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.OneToOneField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='feed_engagement', on_delete=OnDelete.CASCADE)),
+                ('engagement', fields.FloatField(default=0.0)),
+            ],
+            options={'table': 'feed_author_engagement', 'app': 'models', 'pk_attr': 'id', 'table_description': "Decayed local engagement of one author's notes (for damping big authors, α)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Block',
             fields=[
                 ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id)),
@@ -99,6 +109,29 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'domain_health', 'app': 'models', 'pk_attr': 'id', 'table_description': "Delivery health of one remote domain: circuit breaker and the 'unavailable' mark (FLT-05/06)."},
             bases=['SnowflakeModel'],
+        ),
+        ops.CreateModel(
+            name='ExploreSession',
+            fields=[
+                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('shown', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('last_authors', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'feed_explore_sessions', 'app': 'models', 'pk_attr': 'id', 'table_description': 'What one Explore session has shown, so a next page never repeats a card.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='FeedConfig',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('alpha', fields.FloatField()),
+                ('new_creator_share', fields.FloatField()),
+                ('remote_in_explore', fields.CharField(max_length=16)),
+            ],
+            options={'table': 'feed_config', 'app': 'models', 'pk_attr': 'id', 'table_description': "The admin's feed settings: one row, id 1. Without it, `settings.feed` applies."},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='Follow',
@@ -222,7 +255,7 @@ class Migration(migrations.Migration):
                 ('value', fields.FloatField(default=1.0)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'feed_events', 'app': 'models', 'indexes': [Index(fields=['account_id', 'kind']), Index(fields=['note_id', 'kind'])], 'pk_attr': 'id', 'table_description': "One local user's engagement event. Kept 90 days, never federated."},
+            options={'table': 'feed_events', 'app': 'models', 'indexes': [Index(fields=['account_id', 'kind']), Index(fields=['note_id', 'kind']), Index(fields=['created_at'])], 'pk_attr': 'id', 'table_description': "One local user's engagement event. Kept 90 days, never federated."},
             bases=['SnowflakeModel'],
         ),
         ops.CreateModel(
@@ -353,6 +386,17 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'translation_cache', 'app': 'models', 'unique_together': (('note', 'text_version', 'target_language'),), 'pk_attr': 'id'},
             bases=['SnowflakeModel'],
+        ),
+        ops.CreateModel(
+            name='TrendingNote',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('note', fields.OneToOneField('models.Note', source_field='note_id', db_constraint=True, to_field='id', related_name='trending', on_delete=OnDelete.CASCADE)),
+                ('language', fields.CharField(default='', max_length=16)),
+                ('score', fields.FloatField(default=0.0)),
+            ],
+            options={'table': 'feed_trending', 'app': 'models', 'indexes': [Index(fields=['language', 'score'])], 'pk_attr': 'id', 'table_description': 'A note trending in one language, recomputed by the feed worker.'},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='User',

@@ -1,7 +1,15 @@
 """Tortoise models only: fields, constraints, tiny computed properties. No network, no AS2."""
 
 from redfed.models.accounts import Account
-from redfed.models.feed import FeedEvent, InterestWeight, NoteNeighbour
+from redfed.models.feed import (
+    AuthorEngagement,
+    ExploreSession,
+    FeedConfig,
+    FeedEvent,
+    InterestWeight,
+    NoteNeighbour,
+    TrendingNote,
+)
 from redfed.models.interactions import (
     Block,
     Boost,
@@ -21,9 +29,9 @@ from redfed.models.translation import TranslationCache
 from redfed.models.users import Invite, Session, User
 
 __all__ = [
-    "Account", "Block", "Boost", "Collect", "DomainBlock", "DomainHealth", "DomainSeverity",
-    "FeedEvent", "Follow", "FollowState", "InterestWeight", "Invite", "Job", "JobState", "Like",
+    "Account", "AuthorEngagement", "Block", "Boost", "Collect", "DomainBlock", "DomainHealth", "DomainSeverity",
+    "ExploreSession", "FeedConfig", "FeedEvent", "Follow", "FollowState", "InterestWeight", "Invite", "Job", "JobState", "Like",
     "MediaAttachment", "Mention", "Mute", "Note", "NoteEdit", "NoteNeighbour", "NoteTag",
-    "Notification", "NotificationKind", "Session", "Tag", "Tombstone", "TranslationCache", "User",
+    "Notification", "NotificationKind", "Session", "Tag", "Tombstone", "TranslationCache", "TrendingNote", "User",
     "Visibility",
 ]

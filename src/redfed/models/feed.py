@@ -20,7 +20,7 @@ class FeedEvent(SnowflakeModel):
 
     class Meta:
         table = "feed_events"
-        indexes = (("account_id", "kind"), ("note_id", "kind"))
+        indexes = (("account_id", "kind"), ("note_id", "kind"), ("created_at",))
 
 
 class InterestWeight(Model):
@@ -46,3 +46,60 @@ class NoteNeighbour(Model):
     class Meta:
         table = "note_neighbours"
         unique_together = (("note", "neighbour"),)
+
+
+class AuthorEngagement(Model):
+    """Decayed local engagement of one author's notes (for damping big authors, α)."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.OneToOneField(
+        "models.Account", related_name="feed_engagement", on_delete=fields.CASCADE
+    )
+    engagement = fields.FloatField(default=0.0)
+
+    class Meta:
+        table = "feed_author_engagement"
+
+
+class TrendingNote(Model):
+    """A note trending in one language, recomputed by the feed worker."""
+
+    id = fields.BigIntField(primary_key=True)
+    note = fields.OneToOneField("models.Note", related_name="trending", on_delete=fields.CASCADE)
+    language = fields.CharField(max_length=16, default="")
+    score = fields.FloatField(default=0.0)
+
+    class Meta:
+        table = "feed_trending"
+        indexes = (("language", "score"),)
+
+
+class ExploreSession(Model):
+    """What one Explore session has shown, so a next page never repeats a card.
+
+    The cursor handed to the browser is only this row's random id; rows older than a day are
+    purged by the feed worker.
+    """
+
+    id = fields.CharField(max_length=32, primary_key=True)
+    account = fields.ForeignKeyField(
+        "models.Account", null=True, related_name=False, on_delete=fields.CASCADE
+    )
+    shown = fields.JSONField(default=list)  # note ids, oldest first
+    last_authors = fields.JSONField(default=list)  # authors of the previous page
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "feed_explore_sessions"
+
+
+class FeedConfig(Model):
+    """The admin's feed settings: one row, id 1. Without it, `settings.feed` applies."""
+
+    id = fields.IntField(primary_key=True)
+    alpha = fields.FloatField()
+    new_creator_share = fields.FloatField()
+    remote_in_explore = fields.CharField(max_length=16)  # all | followed | none
+
+    class Meta:
+        table = "feed_config"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redfed.inbox.dispatch import process_inbox_job
 from redfed.services import delivery, fanout
+from redfed.services.feed.maintenance import handle_maintenance
 from redfed.services.remote_media import fetch_remote_media_job
 from redfed.worker.runner import GiveUp, Handler, RetryLater
 
@@ -14,4 +15,5 @@ def default_handlers() -> dict[str, Handler]:
     handlers["deliver"] = delivery.make_handler(delivery.deliver, RetryLater, GiveUp)
     handlers["inbox"] = process_inbox_job
     handlers["fetch_remote_media"] = fetch_remote_media_job
+    handlers["feed.maintain"] = handle_maintenance
     return handlers

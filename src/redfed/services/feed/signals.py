@@ -1,0 +1,192 @@
+"""Stored feed signals: interest profiles (InterestWeight rows, decayed lazily), co-engagement
+neighbours (NoteNeighbour), decayed engagement per note and per author, and feed settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+from tortoise.expressions import F
+
+from redfed.config import Settings
+from redfed.models import (
+    Account,
+    AuthorEngagement,
+    FeedConfig,
+    FeedEvent,
+    InterestWeight,
+    Note,
+    NoteNeighbour,
+)
+
+from .coengagement import RECENT_POSITIVES, like_increments, merge_neighbours
+from .profile import InterestProfile, add_weights, profile_from_interests, set_interest
+from .types import FeedEvent as Kind
+from .types import FeedSettings
+
+log = logging.getLogger(__name__)
+
+POSITIVE_KINDS = (Kind.LIKE.value, Kind.COLLECT.value, Kind.COMMENT.value)
+# How much one event adds to a note's (and its author's) decayed engagement.
+ENGAGEMENT_WEIGHTS = {Kind.LIKE: 1.0, Kind.COLLECT: 2.0, Kind.COMMENT: 2.0, Kind.OPEN: 0.3}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def feed_settings(settings: Settings) -> FeedSettings:
+    """Ranking knobs: code defaults, with the admin's α and new-creator share on top."""
+    cfg = await load_config(settings)
+    return FeedSettings(alpha=cfg.alpha, new_creator_share=cfg.new_creator_share)
+
+
+async def load_config(settings: Settings) -> FeedConfig:
+    """The admin row, or an unsaved one holding the `settings.feed` defaults."""
+    row = await FeedConfig.get_or_none(id=1)
+    if row is not None:
+        return row
+    f = settings.feed
+    return FeedConfig(
+        id=1,
+        alpha=f.author_damping,
+        new_creator_share=f.new_creator_share,
+        remote_in_explore=f.remote_in_explore,
+    )
+
+
+# ----------------------------------------------------------------------------- profiles
+async def load_profile(account_id: int) -> InterestProfile:
+    rows = await InterestWeight.filter(account_id=account_id).values_list(
+        "key", "weight", "updated_at"
+    )
+    entries = {str(k): (float(w), _ts(at)) for k, w, at in rows}  # type: ignore[misc]
+    return InterestProfile(MappingProxyType(entries))
+
+
+def _ts(at: datetime) -> float:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+async def save_profile(account_id: int, old: InterestProfile, new: InterestProfile) -> None:
+    """Write only the keys that changed (a like touches a handful of the ~300 keys)."""
+    gone = [k for k in old.entries if k not in new.entries]
+    if gone:
+        await InterestWeight.filter(account_id=account_id, key__in=gone).delete()
+    changed = {k: v for k, v in new.entries.items() if old.entries.get(k) != v}
+    if not changed:
+        return
+    existing = set(
+        await InterestWeight.filter(account_id=account_id, key__in=list(changed)).values_list(
+            "key", flat=True
+        )
+    )
+    for key in existing:
+        w, at = changed[key]
+        await InterestWeight.filter(account_id=account_id, key=key).update(
+            weight=w, updated_at=datetime.fromtimestamp(at, UTC)
+        )
+    fresh = [
+        InterestWeight(
+            account_id=account_id, key=k, weight=w, updated_at=datetime.fromtimestamp(at, UTC)
+        )
+        for k, (w, at) in changed.items()
+        if k not in existing
+    ]
+    if fresh:
+        await InterestWeight.bulk_create(fresh)
+
+
+async def add_interest_deltas(
+    account_id: int, deltas: Mapping[str, float], fs: FeedSettings, now: datetime | None = None
+) -> None:
+    if not deltas:
+        return
+    old = await load_profile(account_id)
+    await save_profile(account_id, old, add_weights(old, deltas, now or utcnow(), fs))
+
+
+async def seed_from_signup(account: Account, fs: FeedSettings) -> None:
+    """The cold-start profile from `Account.interests` and `Account.languages`."""
+    old = await load_profile(account.id)
+    seeded = profile_from_interests(
+        [str(t) for t in account.interests or []],
+        [str(lang) for lang in account.languages or []],
+        utcnow(),
+        fs,
+    )
+    merged = add_weights(old, seeded.weights(utcnow(), fs.profile_half_life_days), utcnow(), fs)
+    await save_profile(account.id, old, merged)
+
+
+async def set_weight(account_id: int, key: str, weight: float, fs: FeedSettings) -> None:
+    """The person edits one interest on /settings/interests (0 removes it)."""
+    old = await load_profile(account_id)
+    await save_profile(account_id, old, set_interest(old, key, weight, utcnow(), fs))
+
+
+async def reset_profile(account_id: int) -> None:
+    await InterestWeight.filter(account_id=account_id).delete()
+
+
+# ----------------------------------------------------------------------------- engagement
+async def bump_engagement(note: Note, kind: Kind) -> None:
+    """Add one event to the note's and its author's decayed engagement (F-expressions: no
+    lost update when two people like at once)."""
+    w = ENGAGEMENT_WEIGHTS.get(kind, 0.0)
+    if w <= 0:
+        return
+    await Note.filter(id=note.id).update(engagement=F("engagement") + w)
+    author_id = int(note.account_id)  # type: ignore[attr-defined]
+    updated = await AuthorEngagement.filter(account_id=author_id).update(
+        engagement=F("engagement") + w
+    )
+    if not updated:
+        await AuthorEngagement.bulk_create(
+            [AuthorEngagement(account_id=author_id, engagement=w)], ignore_conflicts=True
+        )
+
+
+async def recent_positive_ids(account_id: int, limit: int = RECENT_POSITIVES) -> list[int]:
+    """The person's latest liked/collected/commented notes, newest first, no repeats."""
+    rows = await (
+        FeedEvent.filter(account_id=account_id, kind__in=POSITIVE_KINDS, note_id__isnull=False)
+        .order_by("-id")
+        .limit(limit * 2)
+        .values_list("note_id", flat=True)
+    )
+    return list(dict.fromkeys(int(r) for r in rows))[:limit]  # type: ignore[call-overload]
+
+
+async def add_coengagement(account_id: int, note_id: int, k: int = 30) -> None:
+    """Pair a newly liked note with the person's recent positives, both directions (≤ 60 rows)."""
+    recent = [i for i in await recent_positive_ids(account_id) if i != note_id]
+    if not recent:
+        return
+    total = await FeedEvent.filter(account_id=account_id, kind__in=POSITIVE_KINDS).count()
+    by_note: dict[int, list[tuple[int, float]]] = {}
+    for a, b, inc in like_increments(note_id, recent, total):
+        by_note.setdefault(a, []).append((b, inc))
+    for a, incs in by_note.items():
+        await _merge_row(a, incs, k)
+
+
+async def _merge_row(note_id: int, incs: Iterable[tuple[int, float]], k: int) -> None:
+    rows = await NoteNeighbour.filter(note_id=note_id).values_list("neighbour_id", "score")
+    current = {int(n): float(s) for n, s in rows}  # type: ignore[misc]
+    merged = merge_neighbours(current, incs, k)
+    dropped = [n for n in current if n not in merged]
+    if dropped:
+        await NoteNeighbour.filter(note_id=note_id, neighbour_id__in=dropped).delete()
+    for other, score in merged.items():
+        if other in current:
+            if current[other] != score:
+                await NoteNeighbour.filter(note_id=note_id, neighbour_id=other).update(score=score)
+        else:
+            await NoteNeighbour.bulk_create(
+                [NoteNeighbour(note_id=note_id, neighbour_id=other, score=score)],
+                ignore_conflicts=True,
+            )

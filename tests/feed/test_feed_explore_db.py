@@ -1,0 +1,138 @@
+"""Explore on a real database: cold start, negative feedback, paging, chronological mode,
+events export/reset, and the maintenance job run by the worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from redfed.models import ExploreSession, FeedEvent, InterestWeight, Note, TrendingNote, User
+from redfed.services.feed import events, maintenance
+from redfed.services.feed.explore import explore_page
+from redfed.services.feed.signals import feed_settings
+from redfed.services.feed.types import FeedEvent as Kind
+from redfed.services.feed.types import ReasonKind
+from tests.support.feed import NOW, account, note
+
+
+def ids(page):
+    return [n.id for n, _ in page.cards]
+
+
+async def test_cold_start_follows_signup_interests(settings, db):
+    me = await account("me", user=True, interests=["travel"], languages=["en"])
+    other = await account("other")
+    cars = [await note(await account(f"c{i}"), "cars", engagement=1) for i in range(3)]
+    travel = await note(other, "travel", engagement=1)
+    page = await explore_page(me, None, settings, page_size=4)
+    assert ids(page)[0] == travel.id and set(ids(page)) == {travel.id, *(c.id for c in cars)}
+    kinds = [r.kind for r in page.cards[0][1]]
+    assert ReasonKind.INTEREST_TAG in kinds
+
+
+async def test_not_interested_and_show_fewer_change_the_next_page(settings, db):
+    me = await account("me", user=True, interests=["cats"])
+    fs = await feed_settings(settings)
+    cat_notes = [await note(await account(f"cat{i}"), "cats") for i in range(4)]
+    dog = await note(await account("dog"), "dogs")
+    first = await explore_page(me, None, settings, page_size=1)
+    assert ids(first) == [cat_notes[-1].id] or ids(first)[0] in {c.id for c in cat_notes}
+    shown = await Note.get(id=ids(first)[0])
+    await events.record_event(me, Kind.NOT_INTERESTED, shown, fs)
+    fresh = await explore_page(me, None, settings, page_size=1)
+    assert ids(fresh) == [dog.id]  # the cats lost their pull; the dismissed note is gone
+    assert await InterestWeight.filter(account_id=me.id, key="tag:cats", weight__lt=0).exists()
+
+
+async def test_paging_never_repeats_and_reaches_every_eligible_note(settings, db):
+    me = await account("me", user=True)
+    made = {(await note(await account(f"a{i}"), "x", engagement=i % 5)).id for i in range(23)}
+    seen: list[int] = []
+    cursor = None
+    for _ in range(10):
+        page = await explore_page(me, cursor, settings, page_size=5)
+        if not page.cards:
+            break
+        seen += ids(page)
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) and set(seen) == made
+    assert await ExploreSession.filter(account_id=me.id).count() == 1
+
+
+async def test_a_cursor_of_someone_else_starts_afresh(settings, db):
+    me, you = await account("me", user=True), await account("you", user=True)
+    for i in range(4):
+        await note(await account(f"a{i}"), "x")
+    mine = await explore_page(me, None, settings, page_size=2)
+    yours = await explore_page(you, mine.next_cursor, settings, page_size=2)
+    assert ids(yours) == ids(mine) and yours.next_cursor != mine.next_cursor
+
+
+async def test_chronological_mode_gives_newest_first(settings, db):
+    me = await account("me", user=True)
+    await User.filter(account_id=me.id).update(feed_mode="chronological")
+    old = await note(await account("a"), "x", engagement=50, hours_old=10)
+    new = await note(await account("b"), "x", hours_old=1)
+    page = await explore_page(me, None, settings)
+    assert ids(page) == [new.id, old.id] and page.next_cursor == f"c{old.id}"
+
+
+async def test_sensitive_and_unread_languages_are_filtered(settings, db):
+    me = await account("me", user=True, languages=["en"])
+    en = await note(await account("a"), "x")
+    await note(await account("b"), "x", sensitive=True)
+    await note(await account("c"), "x", language="fr")
+    assert ids(await explore_page(me, None, settings)) == [en.id]
+    await User.filter(account_id=me.id).update(show_sensitive=True, auto_translate=True)
+    assert len(ids(await explore_page(me, None, settings))) == 3
+
+
+async def test_anonymous_get_a_ranked_public_feed(settings, db):
+    hot = await note(await account("a"), "x", engagement=40)
+    cold = await note(await account("b"), "x", engagement=0, hours_old=100)
+    page = await explore_page(None, None, settings)
+    assert ids(page) == [hot.id, cold.id]
+
+
+async def test_events_export_and_reset(settings, db):
+    me = await account("me", user=True)
+    fs = await feed_settings(settings)
+    n = await note(await account("a"), "food")
+    await events.record_event(me, Kind.LIKE, n, fs)
+    assert await events.record_impressions(me, [n.id, n.id, 999]) == 1
+    data = await events.export_events(me)
+    assert [e["kind"] for e in data["events"]] == ["like", "impression"]
+    assert data["interests"]["tag:food"] > 0
+    assert (await Note.get(id=n.id)).engagement == 1.0
+    assert await events.reset_events(me) == 2
+    assert not await FeedEvent.filter(account_id=me.id).exists()
+    assert not await InterestWeight.filter(account_id=me.id).exists()
+
+
+async def test_likes_build_neighbours_and_explain_them(settings, db):
+    fs = await feed_settings(settings)
+    a, b, c = [await note(await account(f"n{i}"), tag) for i, tag in enumerate("xyx")]
+    people = [await account(f"p{i}", user=True) for i in range(3)]
+    for p in people:
+        await events.record_event(p, Kind.LIKE, a, fs)
+        await events.record_event(p, Kind.LIKE, b, fs)
+    me = await account("me", user=True)
+    await events.record_event(me, Kind.LIKE, a, fs)
+    page = await explore_page(me, None, settings, page_size=1)
+    assert ids(page) == [b.id] and c.id not in ids(page)
+    assert any(r.kind is ReasonKind.COENGAGEMENT for r in page.cards[0][1]), page.cards[0][1]
+
+
+async def test_maintenance_job_trends_decays_and_purges(settings, db, worker):
+    fs = await feed_settings(settings)
+    n = await note(await account("a"), "x", language="zh")
+    for i in range(3):
+        await events.record_event(await account(f"p{i}", user=True), Kind.LIKE, n, fs)
+    old = await FeedEvent.create(account_id=n.account_id, kind="open")
+    await FeedEvent.filter(id=old.id).update(created_at=NOW - timedelta(days=91))
+    await maintenance.ensure_scheduled()
+    await maintenance.ensure_scheduled()  # idempotent within the period
+    assert await worker.run_until_idle() == 1
+    trend = await TrendingNote.get(note_id=n.id)
+    assert trend.language == "zh" and trend.score == 4.0
+    assert not await FeedEvent.filter(id=old.id).exists()
+    assert 0 < (await Note.get(id=n.id)).engagement < 3.0
