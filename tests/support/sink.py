@@ -38,7 +38,20 @@ class Sink:
         self.delay = delay
         self._answers: dict[tuple[str, str], deque[Answer]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
+        self._waiters: list[tuple[int, asyncio.Event]] = []
         self.port = 0
+
+    def reached(self, count: int) -> asyncio.Event:
+        """An event set once `count` deliveries have arrived (await it; no polling)."""
+        event = asyncio.Event()
+        self._waiters.append((count, event))
+        self._wake()
+        return event
+
+    def _wake(self) -> None:
+        for count, event in self._waiters:
+            if len(self.deliveries) >= count:
+                event.set()
 
     def answer(self, host: str, path: str, *answers: Answer | int) -> None:
         queue = self._answers[(host, path)]
@@ -55,6 +68,7 @@ class Sink:
         body = await request.read()
         host = request.host.rsplit(":", 1)[0]
         self.deliveries.append(Delivery(host, request.path_qs, dict(request.headers), body))
+        self._wake()
         if self.delay:
             await asyncio.sleep(self.delay)
         queue = self._answers.get((host, request.path))

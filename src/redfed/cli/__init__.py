@@ -14,8 +14,9 @@ from redfed.errors import ConfigError
 from redfed.cli import domains, server
 from redfed.cli import translate
 from redfed.cli import users
+from redfed.cli import queue
 
-COMMAND_GROUPS = [server, translate, domains, users]
+COMMAND_GROUPS = [server, translate, queue, domains, users]
 
 
 def build_parser() -> argparse.ArgumentParser:
