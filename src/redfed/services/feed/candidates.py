@@ -82,7 +82,7 @@ async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
         "note_id", "neighbour_id", "score"
     )
     table: dict[int, dict[int, float]] = {}
-    for a, b, s in rows:  # type: ignore[misc]
+    for a, b, s in rows:
         table.setdefault(int(a), {})[int(b)] = float(s)
     return neighbour_scores(liked, table, disliked)
 

@@ -69,7 +69,7 @@ async def record_impressions(account: Account, note_ids: Sequence[int]) -> int:
     known = await Note.filter(id__in=ids).values_list("id", "account_id")
     rows = [
         FeedEvent(account_id=account.id, note_id=n, author_id=a, kind=Kind.IMPRESSION.value)
-        for n, a in known  # type: ignore[misc]
+        for n, a in known
     ]
     await FeedEvent.bulk_create(rows)
     return len(rows)

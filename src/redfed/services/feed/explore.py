@@ -146,7 +146,7 @@ async def _candidates(notes: list[Note], found: Retrieved, now: datetime) -> lis
         return []
     ids = [n.id for n in notes]
     tags: dict[int, set[str]] = {}
-    for note_id, name in await NoteTag.filter(note_id__in=ids).values_list("note_id", "tag__name"):  # type: ignore[misc]
+    for note_id, name in await NoteTag.filter(note_id__in=ids).values_list("note_id", "tag__name"):
         tags.setdefault(int(note_id), set()).add(str(name))
     authors = list({n.account_id for n in notes})  # type: ignore[attr-defined]
     author_eng = dict(

@@ -70,12 +70,12 @@ async def recompute_trending(now: datetime) -> int:
         .group_by("note_id")
         .values_list("note_id", "n")
     )
-    counts = {int(n): int(c) for n, c in rows if int(c) > 1}  # type: ignore[misc]
+    counts = {int(n): int(c) for n, c in rows if int(c) > 1}
     notes = await Note.filter(
         id__in=list(counts), visibility=Visibility.PUBLIC, sensitive=False
     ).values_list("id", "language")
     by_lang: dict[str, list[tuple[float, int]]] = {}
-    for note_id, lang in notes:  # type: ignore[misc]
+    for note_id, lang in notes:
         by_lang.setdefault(str(lang), []).append((float((counts[note_id] - 1) ** 2), note_id))
     fresh = [
         TrendingNote(note_id=i, language=lang, score=s)

@@ -63,7 +63,7 @@ async def load_profile(account_id: int) -> InterestProfile:
     rows = await InterestWeight.filter(account_id=account_id).values_list(
         "key", "weight", "updated_at"
     )
-    entries = {str(k): (float(w), _ts(at)) for k, w, at in rows}  # type: ignore[misc]
+    entries = {str(k): (float(w), _ts(at)) for k, w, at in rows}
     return InterestProfile(MappingProxyType(entries))
 
 
@@ -79,11 +79,12 @@ async def save_profile(account_id: int, old: InterestProfile, new: InterestProfi
     changed = {k: v for k, v in new.entries.items() if old.entries.get(k) != v}
     if not changed:
         return
-    existing = set(
-        await InterestWeight.filter(account_id=account_id, key__in=list(changed)).values_list(
-            "key", flat=True
-        )
-    )
+    existing = {
+        str(k)
+        for k in await InterestWeight.filter(
+            account_id=account_id, key__in=list(changed)
+        ).values_list("key", flat=True)
+    }
     for key in existing:
         w, at = changed[key]
         await InterestWeight.filter(account_id=account_id, key=key).update(
@@ -176,7 +177,7 @@ async def add_coengagement(account_id: int, note_id: int, k: int = 30) -> None:
 
 async def _merge_row(note_id: int, incs: Iterable[tuple[int, float]], k: int) -> None:
     rows = await NoteNeighbour.filter(note_id=note_id).values_list("neighbour_id", "score")
-    current = {int(n): float(s) for n, s in rows}  # type: ignore[misc]
+    current = {int(n): float(s) for n, s in rows}
     merged = merge_neighbours(current, incs, k)
     dropped = [n for n in current if n not in merged]
     if dropped:
