@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,15 +88,29 @@ async def deliver(rt: Runtime, job: Job) -> None:
     if health is not None and health.circuit_open_until and health.circuit_open_until > now:
         # Postponed, not failed: give the attempt back before asking for a retry.
         await _postpone(job, (health.circuit_open_until - now).total_seconds())
-    actor = await Account.get_or_none(id=payload["actor_id"])
-    if actor is None or not actor.private_key_pem:
-        raise DeliveryGiveUp("the sending actor no longer exists")
+    key_id, private_pem = await _signing_key(rt, int(payload["actor_id"]))
     headers = sign_request(
-        "POST", inbox, body=body, key_id=actor.public_key_id or uris.key_id(actor.uri),
-        private_key_pem=actor.private_key_pem, headers={"Content-Type": AP_CONTENT_TYPE},
+        "POST", inbox, body=body, key_id=key_id, private_key_pem=private_pem,
+        headers={"Content-Type": AP_CONTENT_TYPE},
     )
     result = await rt.require_http().post_activity(inbox, body, headers)
     await _judge(result, inbox, domain, health, now)
+
+
+async def _signing_key(rt: Runtime, actor_id: int) -> tuple[str, str]:
+    """(keyId, private PEM) of a local actor, cached per process for a minute: a fan-out to
+    thousands of inboxes would otherwise read the same row for every delivery."""
+    cache: dict[int, tuple[float, str, str]] = rt.state.setdefault("delivery.keys", {})
+    now = time.monotonic()
+    hit = cache.get(actor_id)
+    if hit is not None and now - hit[0] < 60:
+        return hit[1], hit[2]
+    actor = await Account.get_or_none(id=actor_id)
+    if actor is None or not actor.private_key_pem:
+        raise DeliveryGiveUp("the sending actor no longer exists")
+    key_id = actor.public_key_id or uris.key_id(actor.uri)
+    cache[actor_id] = (now, key_id, actor.private_key_pem)
+    return key_id, actor.private_key_pem
 
 
 async def _postpone(job: Job, seconds: float) -> None:
