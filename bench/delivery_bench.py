@@ -40,22 +40,35 @@ BASE = "https://bench.test"
 async def seed(sink: Sink, followers: int, instances: int, keys: tuple[str, str]) -> Note:
     actor = uris.actor_uri(BASE, "alice")
     alice = await Account.create(
-        username="alice", uri=actor, inbox_uri=uris.inbox_uri(actor), public_key_id=uris.key_id(actor),
-        followers_uri=uris.followers_uri(actor), private_key_pem=keys[0], public_key_pem=keys[1],
+        username="alice",
+        uri=actor,
+        inbox_uri=uris.inbox_uri(actor),
+        public_key_id=uris.key_id(actor),
+        followers_uri=uris.followers_uri(actor),
+        private_key_pem=keys[0],
+        public_key_pem=keys[1],
     )
     remote = [
-        Account(username=f"u{n}", domain=f"i{n % instances}.bench",
-                uri=sink.url(f"i{n % instances}.bench", f"/users/u{n}"),
-                inbox_uri=sink.url(f"i{n % instances}.bench", f"/users/u{n}/inbox"),
-                shared_inbox_uri=sink.url(f"i{n % instances}.bench", "/inbox"))
+        Account(
+            username=f"u{n}",
+            domain=f"i{n % instances}.bench",
+            uri=sink.url(f"i{n % instances}.bench", f"/users/u{n}"),
+            inbox_uri=sink.url(f"i{n % instances}.bench", f"/users/u{n}/inbox"),
+            shared_inbox_uri=sink.url(f"i{n % instances}.bench", "/inbox"),
+        )
         for n in range(followers)
     ]
     await Account.bulk_create(remote, batch_size=1000)
     await Follow.bulk_create(
-        [Follow(follower_id=a.id, followee_id=alice.id, state=FollowState.ACCEPTED) for a in remote],
+        [
+            Follow(follower_id=a.id, followee_id=alice.id, state=FollowState.ACCEPTED)
+            for a in remote
+        ],
         batch_size=1000,
     )
-    note = Note(account=alice, published_at=datetime.now(UTC), title="Bench", content_html="<p>x</p>")
+    note = Note(
+        account=alice, published_at=datetime.now(UTC), title="Bench", content_html="<p>x</p>"
+    )
     note.uri = uris.note_uri(actor, note.id)
     await note.save()
     return note
@@ -64,8 +77,9 @@ async def seed(sink: Sink, followers: int, instances: int, keys: tuple[str, str]
 def signing_rate(keys: tuple[str, str], n: int = 300) -> float:
     started = time.perf_counter()
     for _ in range(n):
-        sign_request("POST", "https://a.example/inbox", body=b"x" * 1200, key_id="k",
-                     private_key_pem=keys[0])
+        sign_request(
+            "POST", "https://a.example/inbox", body=b"x" * 1200, key_id="k", private_key_pem=keys[0]
+        )
     return n / (time.perf_counter() - started)
 
 
@@ -90,25 +104,34 @@ async def main(args: argparse.Namespace) -> None:
     url = f"sqlite://{data / 'bench.sqlite3'}"
     if args.database_url:
         url = await scratch_postgres(args.database_url)
-    settings = load_settings(environ={}, overrides={
-        "instance": {"domain": "bench.test", "scheme": "https"}, "storage": {"data_dir": str(data)},
-        "database": {"url": url}, "federation": {"allow_private_addresses": True},
-        "worker": {"concurrency": args.concurrency},
-    })
+    settings = load_settings(
+        environ={},
+        overrides={
+            "instance": {"domain": "bench.test", "scheme": "https"},
+            "storage": {"data_dir": str(data)},
+            "database": {"url": url},
+            "federation": {"allow_private_addresses": True},
+            "worker": {"concurrency": args.concurrency},
+        },
+    )
     await migrate_database(url)
     await close_database()
     await open_database(url)
     sink = await Sink().start()
     keys = generate_rsa_keypair()
-    print(f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}; "
-          f"{args.followers} followers on {args.instances} instances; concurrency {args.concurrency}")
+    print(
+        f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}; "
+        f"{args.followers} followers on {args.instances} instances; concurrency {args.concurrency}"
+    )
     print(f"signing alone: {signing_rate(keys):.0f} signatures/s (one core)")
     try:
         note = await seed(sink, args.followers, args.instances, keys)
-        async with SafeHttpClient(allow_private_addresses=True, user_agent="bench",
-                                  dns_backend=LoopbackDns()) as http:
-            worker = Worker(Runtime(settings, http=http), default_handlers(),
-                            concurrency=args.concurrency)
+        async with SafeHttpClient(
+            allow_private_addresses=True, user_agent="bench", dns_backend=LoopbackDns()
+        ) as http:
+            worker = Worker(
+                Runtime(settings, http=http), default_handlers(), concurrency=args.concurrency
+            )
             await outbox.note_created(note)
             started = time.perf_counter()
             await worker.run_once()  # the federate job: fan-out
@@ -117,8 +140,10 @@ async def main(args: argparse.Namespace) -> None:
             done = time.perf_counter()
         sent = await Job.filter(kind="deliver", state=JobState.DONE).count()
         print(f"fan-out: {fanned - started:.2f} s for {sent} deliver jobs")
-        print(f"deliveries: {len(sink.deliveries)} in {done - fanned:.2f} s = "
-              f"{len(sink.deliveries) / (done - fanned):.0f} deliveries/s")
+        print(
+            f"deliveries: {len(sink.deliveries)} in {done - fanned:.2f} s = "
+            f"{len(sink.deliveries) / (done - fanned):.0f} deliveries/s"
+        )
         print(f"total: {done - started:.2f} s")
     finally:
         await sink.stop()
