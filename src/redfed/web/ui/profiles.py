@@ -10,6 +10,7 @@ from quart import Blueprint, Response, flash, g, redirect, render_template, requ
 from redfed.errors import NotFound, RedfedError
 from redfed.models import Account, Note
 from redfed.services import follows, relationships, timelines
+from redfed.services.lookup import lookup
 from redfed.services.profiles import profile_image
 from redfed.services.visibility import visible_account
 from redfed.web import security
@@ -24,10 +25,24 @@ async def _likes_received(account: Account) -> int:
     return sum(int(c) for c in counts)
 
 
+async def _find(viewer: Account | None, name: str) -> Account:
+    """A known account, or — for a logged-in viewer and a `name@domain` this server has not
+    met yet — the account fetched by WebFinger (the same lookup as the search box)."""
+    try:
+        return await visible_account(viewer, name)
+    except NotFound:
+        if viewer is None or "@" not in name.lstrip("@"):
+            raise
+    found = await lookup(security.runtime(), "@" + name.lstrip("@"))
+    if found.account is None:
+        raise NotFound()
+    return await visible_account(viewer, found.account.acct)
+
+
 @bp.get("/@<name>")
 async def profile(name: str) -> Any:
     viewer = g.get("viewer")
-    account = await visible_account(viewer, name)
+    account = await _find(viewer, name)
     is_owner = viewer is not None and viewer.id == account.id
     tab = request.args.get("tab", "notes")
     if tab == "collections" and not is_owner:
@@ -71,8 +86,7 @@ _ACTIONS = {
 @security.login_required
 async def relationship_action(name: str, action: str) -> Any:
     # Unblocking must find an account the viewer currently blocks, which visibility hides.
-    lookup_viewer = None if action == "unblock" else g.viewer
-    target = await visible_account(lookup_viewer, name)
+    target = await (visible_account(None, name) if action == "unblock" else _find(g.viewer, name))
     try:
         await _ACTIONS[action](security.runtime(), g.viewer, target)
     except NotFound:
