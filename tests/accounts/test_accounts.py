@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from argon2 import PasswordHasher
@@ -93,19 +92,24 @@ async def test_web03_rehash_on_login_when_parameters_change(settings, db) -> Non
     assert (await User.get(id=account.user.id)).password_hash == weak
 
 
-async def test_web03_unknown_user_costs_about_as_much_as_wrong_password(settings, db) -> None:
+async def test_web03_unknown_user_costs_a_full_verification(settings, db, monkeypatch) -> None:
+    # Timing itself is not asserted (a loaded machine makes that flaky): what makes the two cases
+    # cost the same is that both run exactly one argon2 verification, which we count here.
     await accounts.create_local_account(settings, "frank", TEST_PASSWORD)
+    verified: list[str] = []
+    real_verify = passwords._verify
 
-    async def cost(name: str) -> float:
-        start = time.perf_counter()
+    def counting_verify(password_hash: str, password: str) -> bool:
+        verified.append(password_hash)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "_verify", counting_verify)
+    for name in ("frank", "nobody_here"):
         with pytest.raises(Unauthorized):
             await accounts.authenticate(name, "wrong password")
-        return time.perf_counter() - start
+    assert len(verified) == 2
+    assert all(h.startswith("$argon2id$") for h in verified)
 
-    wrong = min([await cost("frank") for _ in range(3)])
-    unknown = min([await cost("nobody_here") for _ in range(3)])
-    # Without the dummy verification an unknown name answers in ~1 ms against ~40 ms.
-    assert unknown > 0.5 * wrong
 
 
 async def test_web03_hashing_runs_off_the_event_loop() -> None:

@@ -7,6 +7,7 @@ if it ran on the event loop (WEB-03).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from argon2 import PasswordHasher, Type
@@ -24,9 +25,14 @@ MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this bounds the work a re
 # next successful login upgrades the hash.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
 
-# Verified against when the user is unknown, so "no such user" takes as long as
-# "wrong password" and timing does not reveal which names exist.
-_DUMMY_HASH = HASHER.hash("redfed-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user is unknown, so "no such user" takes as long as
+    "wrong password" and timing does not reveal which names exist. Made on first use, not at
+    import (hashing costs ~45 ms of CPU)."""
+    return HASHER.hash("redfed-dummy-password")
 
 
 def check_password_rules(settings: Settings, password: str, *, field: str = "password") -> None:
@@ -58,7 +64,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_LENGTH:
         password = password[:MAX_PASSWORD_LENGTH]  # still spend the time, never match
         password_hash = None
-    ok = await asyncio.to_thread(_verify, password_hash or _DUMMY_HASH, password)
+    ok = await asyncio.to_thread(_verify, password_hash or _dummy_hash(), password)
     return ok and password_hash is not None
 
 
