@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from redfed.federation.keys import generate_rsa_keypair
 from redfed.federation.signatures import sign_request
 from redfed.models import Account, DomainHealth, Job
 from redfed.runtime import Runtime
-from redfed.services.jobs import utcnow
+from redfed.services.jobs import GiveUp, RetryLater, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,40 +37,6 @@ BREAKER_THRESHOLD = 10
 BREAKER_OPEN = timedelta(hours=1)
 UNAVAILABLE_DAYS = 7
 _RETRIED_STATUSES = frozenset({408, 429})
-
-
-class DeliveryRetry(Exception):
-    """Raised by `deliver`; the worker layer maps it to RetryLater (services sit below worker)."""
-
-    def __init__(self, reason: str, *, delay: float | None = None, status: int | None = None):
-        super().__init__(reason)
-        self.delay, self.status = delay, status
-
-
-class DeliveryGiveUp(Exception):
-    def __init__(self, reason: str, *, status: int | None = None):
-        super().__init__(reason)
-        self.status = status
-
-
-JobFn = Callable[[Runtime, Job], Awaitable[None]]
-
-
-def make_handler(
-    fn: JobFn, retry_later: Callable[..., Exception], give_up: Callable[..., Exception]
-) -> JobFn:
-    """Wrap `fn` for the worker, which passes in its own RetryLater/GiveUp classes: services sit
-    below the worker layer and cannot import them."""
-
-    async def handler(rt: Runtime, job: Job) -> None:
-        try:
-            await fn(rt, job)
-        except DeliveryRetry as exc:
-            raise retry_later(str(exc), delay=exc.delay, status=exc.status) from exc
-        except DeliveryGiveUp as exc:
-            raise give_up(str(exc), status=exc.status) from exc
-
-    return handler
 
 
 def inbox_domain(inbox: str) -> str:
@@ -107,7 +72,7 @@ async def _signing_key(rt: Runtime, actor_id: int) -> tuple[str, str]:
         return hit[1], hit[2]
     actor = await Account.get_or_none(id=actor_id)
     if actor is None or not actor.private_key_pem:
-        raise DeliveryGiveUp("the sending actor no longer exists")
+        raise GiveUp("the sending actor no longer exists")
     key_id = actor.public_key_id or uris.key_id(actor.uri)
     cache[actor_id] = (now, key_id, actor.private_key_pem)
     return key_id, actor.private_key_pem
@@ -116,7 +81,7 @@ async def _signing_key(rt: Runtime, actor_id: int) -> tuple[str, str]:
 async def _postpone(job: Job, seconds: float) -> None:
     job.max_attempts += 1
     await Job.filter(id=job.id).update(max_attempts=F("max_attempts") + 1)
-    raise DeliveryRetry("circuit open for this domain", delay=max(seconds, 1.0))
+    raise RetryLater("circuit open for this domain", delay=max(seconds, 1.0))
 
 
 async def _judge(
@@ -129,23 +94,23 @@ async def _judge(
         return
     if result.error in ("tls", "dns", "unsafe"):
         await record_failure(domain, f"{result.error}: {result.detail}", now)
-        raise DeliveryGiveUp(f"{result.error} error: {result.detail}"[:500])
+        raise GiveUp(f"{result.error} error: {result.detail}"[:500])
     if result.error in ("timeout", "connection"):
         await record_failure(domain, f"{result.error}: {result.detail}", now)
-        raise DeliveryRetry(f"{result.error}: {result.detail}"[:500])
+        raise RetryLater(f"{result.error}: {result.detail}"[:500])
     assert status is not None
     if status >= 500 or status in _RETRIED_STATUSES:
         await record_failure(domain, f"HTTP {status}", now)
         delay = None
         if status in (429, 503) and result.retry_after is not None:
             delay = min(max(result.retry_after, 1.0), RETRY_AFTER_CAP)
-        raise DeliveryRetry(f"HTTP {status}", delay=delay, status=status)
+        raise RetryLater(f"HTTP {status}", delay=delay, status=status)
     # Any other 4xx: the server is up and said no; retrying would not change its mind.
     await _record_success(domain, health, now)
     if status == 410:
         gone = await Account.filter(inbox_uri=inbox, domain__not_isnull=True).update(gone_at=now)
         log.info("delivery.gone inbox=%s accounts=%d", inbox, gone)
-    raise DeliveryGiveUp(f"HTTP {status}", status=status)
+    raise GiveUp(f"HTTP {status}", status=status)
 
 
 async def _ensure_health(domain: str) -> None:

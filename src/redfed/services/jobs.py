@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise import connections
@@ -25,8 +25,26 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 
 
+class RetryLater(Exception):
+    """Raised by a job handler: try the job again later (after `delay` seconds, or by the
+    backoff schedule). Lives here, below the worker, so services can raise it."""
+
+    def __init__(self, reason: str, *, delay: float | None = None, status: int | None = None):
+        super().__init__(reason)
+        self.delay = delay
+        self.status = status
+
+
+class GiveUp(Exception):
+    """Raised by a job handler: the job can never succeed (e.g. a 4xx from a remote inbox)."""
+
+    def __init__(self, reason: str, *, status: int | None = None):
+        super().__init__(reason)
+        self.status = status
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def enqueue(
@@ -66,10 +84,14 @@ async def enqueue_many(jobs: Sequence[Job]) -> None:
         await Job.bulk_create(list(jobs), batch_size=500, ignore_conflicts=True)
 
 
-async def claim_due_jobs(worker_id: str, limit: int, kinds: Sequence[str] | None = None) -> list[Job]:
+async def claim_due_jobs(
+    worker_id: str, limit: int, kinds: Sequence[str] | None = None
+) -> list[Job]:
     """Lease up to `limit` due jobs to this worker. Expired leases count as due."""
     now = utcnow()
-    due = Q(state=JobState.QUEUED, run_at__lte=now) | Q(state=JobState.RUNNING, locked_until__lt=now)
+    due = Q(state=JobState.QUEUED, run_at__lte=now) | Q(
+        state=JobState.RUNNING, locked_until__lt=now
+    )
     conn = connections.get("default")
     async with conn._in_transaction() as tx:  # noqa: SLF001 - Tortoise's transaction API
         query = Job.filter(due).using_db(tx).order_by("run_at").limit(limit)
@@ -80,28 +102,39 @@ async def claim_due_jobs(worker_id: str, limit: int, kinds: Sequence[str] | None
         ids = list(await query.values_list("id", flat=True))
         if not ids:
             return []
-        await Job.filter(id__in=ids).using_db(tx).update(
-            state=JobState.RUNNING, locked_until=now + LEASE, locked_by=worker_id
+        await (
+            Job.filter(id__in=ids)
+            .using_db(tx)
+            .update(state=JobState.RUNNING, locked_until=now + LEASE, locked_by=worker_id)
         )
         return list(await Job.filter(id__in=ids).using_db(tx).order_by("run_at"))
 
 
 async def mark_done(job: Job) -> None:
     await Job.filter(id=job.id).update(
-        state=JobState.DONE, finished_at=utcnow(), locked_until=None, attempts=job.attempts + 1,
+        state=JobState.DONE,
+        finished_at=utcnow(),
+        locked_until=None,
+        attempts=job.attempts + 1,
         last_error="",
     )
 
 
 async def mark_dead(job: Job, error: str, status: int | None = None) -> None:
     await Job.filter(id=job.id).update(
-        state=JobState.DEAD, finished_at=utcnow(), locked_until=None, attempts=job.attempts + 1,
-        last_error=error[:2000], last_status=status,
+        state=JobState.DEAD,
+        finished_at=utcnow(),
+        locked_until=None,
+        attempts=job.attempts + 1,
+        last_error=error[:2000],
+        last_status=status,
     )
     log.warning("job.dead id=%d kind=%s error=%s", job.id, job.kind, error[:200])
 
 
-async def schedule_retry(job: Job, error: str, *, delay: float | None = None, status: int | None = None) -> None:
+async def schedule_retry(
+    job: Job, error: str, *, delay: float | None = None, status: int | None = None
+) -> None:
     """Retry later with backoff, or give up once the attempts are used."""
     attempts = job.attempts + 1
     if attempts >= job.max_attempts:
@@ -109,10 +142,21 @@ async def schedule_retry(job: Job, error: str, *, delay: float | None = None, st
         return
     wait = backoff_seconds(attempts) if delay is None else delay
     await Job.filter(id=job.id).update(
-        state=JobState.QUEUED, attempts=attempts, run_at=utcnow() + timedelta(seconds=wait),
-        locked_until=None, last_error=error[:2000], last_status=status,
+        state=JobState.QUEUED,
+        attempts=attempts,
+        run_at=utcnow() + timedelta(seconds=wait),
+        locked_until=None,
+        last_error=error[:2000],
+        last_status=status,
     )
-    log.info("job.retry id=%d kind=%s attempt=%d in=%.0fs error=%s", job.id, job.kind, attempts, wait, error[:200])
+    log.info(
+        "job.retry id=%d kind=%s attempt=%d in=%.0fs error=%s",
+        job.id,
+        job.kind,
+        attempts,
+        wait,
+        error[:200],
+    )
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -122,7 +166,8 @@ def backoff_seconds(attempt: int) -> float:
 
 
 async def purge_finished(older_than: timedelta) -> int:
-    """Forget done jobs after a while (they guard against replays until then); keep dead ones longer."""
+    """Forget done jobs after a while (until then they guard against replays).
+    Dead jobs stay for the admin to inspect or retry."""
     cutoff = utcnow() - older_than
     return await Job.filter(state=JobState.DONE, finished_at__lt=cutoff).delete()
 

@@ -6,13 +6,13 @@ from redfed.inbox.dispatch import process_inbox_job
 from redfed.services import delivery, fanout
 from redfed.services.feed.maintenance import handle_maintenance
 from redfed.services.remote_media import fetch_remote_media_job
-from redfed.worker.runner import GiveUp, Handler, RetryLater
+from redfed.worker.runner import Handler
 
 
 def default_handlers() -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
-    handlers["federate"] = delivery.make_handler(fanout.federate, RetryLater, GiveUp)
-    handlers["deliver"] = delivery.make_handler(delivery.deliver, RetryLater, GiveUp)
+    handlers["federate"] = fanout.federate
+    handlers["deliver"] = delivery.deliver
     handlers["inbox"] = process_inbox_job
     handlers["fetch_remote_media"] = fetch_remote_media_job
     handlers["feed.maintain"] = handle_maintenance

@@ -1,7 +1,8 @@
 """The job loop: claim due jobs, run their handler, record the outcome.
 
 This is the one place with a broad `except Exception`: a failing job is recorded and retried,
-it never stops the loop. Handlers signal their intent with the two exceptions below.
+it never stops the loop. Handlers signal their intent with `RetryLater` and `GiveUp`
+(defined in services/jobs.py so that services can raise them).
 """
 
 from __future__ import annotations
@@ -15,27 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from redfed.models import Job
 from redfed.runtime import Runtime
 from redfed.services import jobs
+from redfed.services.jobs import GiveUp, RetryLater
+
+__all__ = ["GiveUp", "Handler", "RetryLater", "Worker"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Runtime, Job], Awaitable[None]]
-
-
-class RetryLater(Exception):
-    """Try the job again later (after `delay` seconds, or by the backoff schedule)."""
-
-    def __init__(self, reason: str, *, delay: float | None = None, status: int | None = None):
-        super().__init__(reason)
-        self.delay = delay
-        self.status = status
-
-
-class GiveUp(Exception):
-    """The job can never succeed (e.g. 4xx from a remote inbox, malformed payload)."""
-
-    def __init__(self, reason: str, *, status: int | None = None):
-        super().__init__(reason)
-        self.status = status
 
 
 class Worker:
@@ -112,4 +99,3 @@ class Worker:
             await jobs.schedule_retry(job, f"{type(exc).__name__}: {exc}")
         else:
             await jobs.mark_done(job)
-
