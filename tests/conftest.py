@@ -137,12 +137,17 @@ def worker(app: Any) -> Worker:
 @pytest.fixture
 def make_local_account(settings: Settings, db: str) -> Any:
     """`await make_local_account("alice", admin=False, locked=False)`: a local Account (with
-    `account.user` loaded) made by the real service; its password is support.accounts.TEST_PASSWORD."""
+    `account.user` loaded) made by the real service.
+    Its password is support.accounts.TEST_PASSWORD."""
     from redfed.services.accounts import create_local_account
     from tests.support.accounts import TEST_PASSWORD
 
     async def make(
-        username: str, *, admin: bool = False, locked: bool = False, password: str = TEST_PASSWORD,
+        username: str,
+        *,
+        admin: bool = False,
+        locked: bool = False,
+        password: str = TEST_PASSWORD,
         **options: Any,
     ) -> Any:
         return await create_local_account(
@@ -176,8 +181,14 @@ def make_note(settings: Settings, db: str) -> Any:
     rt = Runtime(settings=settings)
 
     async def make(
-        account: Any, *, title: str = "", text: str = "", visibility: Any = Visibility.PUBLIC,
-        photos: int = 0, in_reply_to: Any = None, **draft: Any,
+        account: Any,
+        *,
+        title: str = "",
+        text: str = "",
+        visibility: Any = Visibility.PUBLIC,
+        photos: int = 0,
+        in_reply_to: Any = None,
+        **draft: Any,
     ) -> Any:
         if not (title or text or photos):
             text = "A note"

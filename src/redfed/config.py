@@ -74,22 +74,30 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class RegistrationSettings:
-    mode: str = field(default="open", metadata={"check": _one_of("open", "approval", "invite", "closed")})
+    mode: str = field(
+        default="open", metadata={"check": _one_of("open", "approval", "invite", "closed")}
+    )
     min_password_length: int = field(default=8, metadata={"check": _between(6, 128)})
 
 
 @dataclass(frozen=True)
 class UiSettings:
-    languages: list[str] = field(default_factory=lambda: ["en", "zh"], metadata={"check": _languages})
+    languages: list[str] = field(
+        default_factory=lambda: ["en", "zh"], metadata={"check": _languages}
+    )
     default_language: str = field(default="en", metadata={"check": _one_of("en", "zh")})
 
 
 @dataclass(frozen=True)
 class MediaSettings:
     max_photos: int = field(default=9, metadata={"check": _between(1, 20)})
-    max_upload_bytes: int = field(default=20 * 1024 * 1024, metadata={"check": _between(1024, 2**30)})
+    max_upload_bytes: int = field(
+        default=20 * 1024 * 1024, metadata={"check": _between(1024, 2**30)}
+    )
     max_pixels: int = field(default=40_000_000, metadata={"check": _between(10_000, 200_000_000)})
-    remote_max_bytes: int = field(default=10 * 1024 * 1024, metadata={"check": _between(1024, 2**30)})
+    remote_max_bytes: int = field(
+        default=10 * 1024 * 1024, metadata={"check": _between(1024, 2**30)}
+    )
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,9 @@ class FederationSettings:
     # Off in production: outgoing requests never reach loopback or private networks (SSRF).
     allow_private_addresses: bool = False
     max_json_bytes: int = field(default=1024 * 1024, metadata={"check": _between(1024, 64 * 2**20)})
-    max_inbox_bytes: int = field(default=1024 * 1024, metadata={"check": _between(1024, 64 * 2**20)})
+    max_inbox_bytes: int = field(
+        default=1024 * 1024, metadata={"check": _between(1024, 64 * 2**20)}
+    )
     delivery_max_attempts: int = field(default=16, metadata={"check": _between(1, 50)})
 
 
@@ -123,7 +133,9 @@ class FeedSettings:
     # α: how strongly an author's total engagement damps their notes in Explore.
     author_damping: float = field(default=0.5, metadata={"check": _between(0, 3)})
     new_creator_share: float = field(default=0.25, metadata={"check": _between(0, 1)})
-    remote_in_explore: str = field(default="all", metadata={"check": _one_of("all", "followed", "none")})
+    remote_in_explore: str = field(
+        default="all", metadata={"check": _one_of("all", "followed", "none")}
+    )
 
 
 @dataclass(frozen=True)
@@ -180,7 +192,9 @@ def load_settings(
         section_raw.update(_env_section(section.name, section.default_factory, environ))  # type: ignore[misc]
         section_raw.update((overrides or {}).get(section.name, {}))
         current = getattr(settings, section.name)
-        settings = replace(settings, **{section.name: _build_section(section.name, current, section_raw)})
+        settings = replace(
+            settings, **{section.name: _build_section(section.name, current, section_raw)}
+        )
     if raw:
         raise ConfigError(f"config: unknown section [{sorted(raw)[0]}]")
     return settings
@@ -196,13 +210,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config: {path} is not valid TOML ({exc})") from None
 
 
-def _env_section(section: str, factory: Callable[[], Any], environ: Mapping[str, str]) -> dict[str, str]:
+def _env_section(
+    section: str, factory: Callable[[], Any], environ: Mapping[str, str]
+) -> dict[str, str]:
     prefix = f"REDFED_{section.upper()}_"
     names = {f.name for f in fields(factory())}
     found = {}
     for key, value in environ.items():
-        if key.startswith(prefix) and key[len(prefix):].lower() in names:
-            found[key[len(prefix):].lower()] = value
+        if key.startswith(prefix) and key[len(prefix) :].lower() in names:
+            found[key[len(prefix) :].lower()] = value
     return found
 
 

@@ -37,14 +37,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 def _connection_url(database_url: str) -> str:
     scheme = urlsplit(database_url).scheme
     if scheme == "sqlite":
-        path = database_url[len("sqlite://"):]
+        path = database_url[len("sqlite://") :]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         separator = "&" if "?" in database_url else "?"
         return f"{database_url}{separator}{_SQLITE_PRAGMAS}"
     if scheme in ("postgres", "postgresql", "asyncpg"):
         return database_url.replace("postgresql://", "postgres://", 1)
-    raise ConfigError(f"config: database.url {database_url!r} must start with sqlite:// or postgres://")
+    raise ConfigError(
+        f"config: database.url {database_url!r} must start with sqlite:// or postgres://"
+    )
 
 
 def is_postgres(database_url: str) -> bool:

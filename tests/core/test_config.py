@@ -19,8 +19,14 @@ def test_defaults_are_valid() -> None:
 
 def test_file_then_environment_override(tmp_path: Path) -> None:
     config = tmp_path / "redfed.toml"
-    config.write_text('[instance]\ndomain = "photos.example"\nscheme = "https"\n[server]\nport = 9000\n')
-    env = {"REDFED_SERVER_PORT": "9100", "REDFED_UI_LANGUAGES": "zh,en", "REDFED_WORKER_IN_PROCESS": "false"}
+    config.write_text(
+        '[instance]\ndomain = "photos.example"\nscheme = "https"\n[server]\nport = 9000\n'
+    )
+    env = {
+        "REDFED_SERVER_PORT": "9100",
+        "REDFED_UI_LANGUAGES": "zh,en",
+        "REDFED_WORKER_IN_PROCESS": "false",
+    }
     settings = load_settings(config, environ=env)
     assert settings.instance.domain == "photos.example"
     assert settings.server.port == 9100
@@ -34,7 +40,10 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     [
         ({"REDFED_SERVER_PORT": "eighty"}, "server.port = 'eighty' must be a int"),
         ({"REDFED_SERVER_PORT": "70000"}, "server.port = '70000' must be between 1 and 65535"),
-        ({"REDFED_REGISTRATION_MODE": "sometimes"}, "registration.mode = 'sometimes' must be one of"),
+        (
+            {"REDFED_REGISTRATION_MODE": "sometimes"},
+            "registration.mode = 'sometimes' must be one of",
+        ),
         ({"REDFED_INSTANCE_DOMAIN": "https://x.example/"}, "instance.domain"),
         ({"REDFED_FEDERATION_ALLOW_PRIVATE_ADDRESSES": "maybe"}, "must be a bool"),
     ],

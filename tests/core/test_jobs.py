@@ -32,7 +32,9 @@ async def test_worker_runs_handlers_and_records_outcomes(db: str, settings) -> N
     async def crashing(rt: Runtime, job: Job) -> None:
         raise ValueError("bug")
 
-    worker = Worker(Runtime(settings), {"ok": ok, "flaky": flaky, "hopeless": hopeless, "crash": crashing})
+    worker = Worker(
+        Runtime(settings), {"ok": ok, "flaky": flaky, "hopeless": hopeless, "crash": crashing}
+    )
     for kind in ("ok", "flaky", "hopeless", "crash"):
         await jobs.enqueue(kind, {"n": 7})
     assert await worker.run_until_idle() == 4

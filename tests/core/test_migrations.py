@@ -6,14 +6,14 @@ from pathlib import Path
 
 from tortoise import Tortoise, connections
 
-from redfed.db import close_database, tortoise_config
-from redfed.db import migrate_database
+from redfed.db import close_database, migrate_database, tortoise_config
 
 
 async def _sqlite_columns() -> dict[str, set[str]]:
     conn = connections.get("default")
     tables = await conn.execute_query_dict(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'tortoise_%'"
+        "SELECT name FROM sqlite_master WHERE type='table'"
+        " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'tortoise_%'"
     )
     out = {}
     for row in tables:

@@ -7,14 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# Each module adds its sub-commands with `register(subparsers)`; one line per group here.
+from redfed.cli import domains, queue, server, translate, users
 from redfed.config import Settings, load_settings
 from redfed.errors import ConfigError
-
-# Each module adds its sub-commands with `register(subparsers)`; one line per group here.
-from redfed.cli import domains, server
-from redfed.cli import translate
-from redfed.cli import users
-from redfed.cli import queue
 
 COMMAND_GROUPS = [server, translate, queue, domains, users]
 
@@ -24,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="redfed", description="redfed: a federated server for photo-first lifestyle notes."
     )
     parser.add_argument(
-        "--config", type=Path, default=None,
+        "--config",
+        type=Path,
+        default=None,
         help="settings file (default: $REDFED_CONFIG, else instance-config/redfed.toml if present)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -37,7 +35,7 @@ def load_or_exit(path: Path | None) -> Settings:
     try:
         return load_settings(path)
     except ConfigError as exc:
-        print(f"redfed: {exc.public_message if exc.public_message != 'Something went wrong.' else exc}", file=sys.stderr)
+        print(f"redfed: {exc.detail}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

@@ -16,14 +16,20 @@ log = logging.getLogger(__name__)
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="serve the web app (and the in-process worker)")
-    run.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
-    run.add_argument("--no-first-admin", action="store_true", help="do not create a first admin account")
+    run.add_argument(
+        "--no-migrate", action="store_true", help="do not apply pending migrations first"
+    )
+    run.add_argument(
+        "--no-first-admin", action="store_true", help="do not create a first admin account"
+    )
     run.set_defaults(handler=cmd_run)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
     migrate.set_defaults(handler=cmd_migrate)
 
-    worker = commands.add_parser("worker", help="run background jobs (deliveries, inbox) in this process")
+    worker = commands.add_parser(
+        "worker", help="run background jobs (deliveries, inbox) in this process"
+    )
     worker.set_defaults(handler=cmd_worker)
 
 
@@ -78,8 +84,15 @@ async def _serve(settings: Settings, *, migrate: bool, first_admin: bool) -> Non
     app = create_app(settings)
     shutdown = _shutdown_event()
     scheme = "https" if settings.server.tls_cert else "http"
-    host = "localhost" if settings.server.host in ("127.0.0.1", "0.0.0.0", "::") else settings.server.host
-    print(f"redfed is running: open {scheme}://{host}:{settings.server.port}/ (Ctrl+C to stop)", flush=True)
+    host = (
+        "localhost"
+        if settings.server.host in ("127.0.0.1", "0.0.0.0", "::")  # noqa: S104 - a comparison
+        else settings.server.host
+    )
+    print(
+        f"redfed is running: open {scheme}://{host}:{settings.server.port}/ (Ctrl+C to stop)",
+        flush=True,
+    )
     await serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
 
 
