@@ -7,6 +7,7 @@ from quart import Blueprint
 from redfed.web import activitypub, health, inbox, wellknown
 from redfed.web.api import api_blueprints
 from redfed.web.ui import account_blueprints
+from redfed.web.ui.feed import feed_blueprints
 from redfed.web.ui.home import content_blueprints
 from redfed.web.ui.translate import translation_ui_blueprints
 
@@ -21,4 +22,5 @@ def all_blueprints() -> list[Blueprint]:
         *content_blueprints(),
         *api_blueprints(),
         *translation_ui_blueprints(),
+        *feed_blueprints(),
     ]

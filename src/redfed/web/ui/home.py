@@ -1,7 +1,7 @@
 """The home page tabs: Explore (`/`, `/explore`) and Following (`/following`).
 
-Explore is "newest first" for now; the feed engineer swaps in the ranked feed by changing the
-one line in `_explore_notes`.
+Explore is the ranked interest feed (`web.ui.feed.explore_response`: `?cursor=` paging, "why"
+chips); people who chose "newest first", and anonymous visitors, get their page from it too.
 """
 
 from __future__ import annotations
@@ -10,23 +10,18 @@ from typing import Any
 
 from quart import Blueprint, g
 
-from redfed.models import Account, Note
 from redfed.services import timelines
 from redfed.web import security
+from redfed.web.ui.feed import explore_response
 from redfed.web.ui.notes import max_id_arg, render_grid
 
 bp = Blueprint("home", __name__)
 
 
-async def _explore_notes(viewer: Account | None, max_id: int | None) -> list[Note]:
-    return await timelines.explore_newest(viewer, max_id=max_id)
-
-
 @bp.get("/")
 @bp.get("/explore")
 async def explore() -> Any:
-    notes = await _explore_notes(g.get("viewer"), max_id_arg())
-    return await render_grid("timelines/home.html", notes, tab="explore")
+    return await explore_response(g.get("viewer"))
 
 
 @bp.get("/following")
