@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+from werkzeug.datastructures import MultiDict
+
 from redfed.models import (
     ExploreSession,
     FeedConfig,
@@ -108,8 +110,12 @@ async def test_beacons_and_menu_need_login_and_csrf(client, make_local_account, 
         f"/feed/notes/{target.id}/dwell", form={"csrf_token": token, "seconds": "45"}
     )
     assert dwell.status_code == 200
+    other = await note(await account("b"), "dogs")
+    fields = MultiDict([("csrf_token", token), ("note_id", str(other.id)), ("note_id", "x")])
+    beacon_form = await client.post("/feed/impressions", form=fields)  # as feed.js's sendBeacon
+    assert (await beacon_form.get_json()) == {"recorded": 1}
     kinds = [k for k, _, _ in (await _snapshot(me.id))[0]]
-    assert kinds == ["impression", "dwell"]
+    assert kinds == ["impression", "dwell", "impression"]
 
 
 async def test_invisible_notes_are_refused_with_no_state_change(client, make_local_account, login):
