@@ -54,8 +54,10 @@ def is_postgres(database_url: str) -> bool:
 
 
 async def migrate_database(database_url: str) -> None:
-    """Apply every pending migration (idempotent). Leaves Tortoise initialised."""
+    """Apply every pending migration (idempotent), then close: the migration run initialises
+    Tortoise in its own way, so callers open the database afresh with `open_database`."""
     await run_migrations(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
     log.info("db.migrated url_scheme=%s", urlsplit(database_url).scheme)
 
 

@@ -58,12 +58,13 @@ async def _serve(settings: Settings, *, migrate: bool, first_admin: bool) -> Non
     from hypercorn.config import Config
 
     from redfed.app import create_app
-    from redfed.db import close_database, migrate_database
+    from redfed.db import close_database, migrate_database, open_database
     from redfed.services.accounts import ensure_first_admin
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         await migrate_database(settings.database_url)
+    await open_database(settings.database_url)
     if first_admin:
         created = await ensure_first_admin(settings)
         if created is not None:
@@ -75,6 +76,8 @@ async def _serve(settings: Settings, *, migrate: bool, first_admin: bool) -> Non
     config = Config()
     config.bind = [f"{settings.server.host}:{settings.server.port}"]
     config.accesslog = None
+    # Hypercorn's own handler would print every line twice beside ours.
+    config.errorlog = logging.getLogger("hypercorn.error")
     if settings.server.tls_cert:
         config.certfile, config.keyfile = settings.server.tls_cert, settings.server.tls_key
     # Slowloris (RES-09): drop connections that trickle headers.
