@@ -23,7 +23,9 @@ async def _sqlite_columns() -> dict[str, set[str]]:
 
 
 async def test_migrations_match_models(tmp_path: Path) -> None:
-    await migrate_database(f"sqlite://{tmp_path / 'migrated.sqlite3'}")
+    url = f"sqlite://{tmp_path / 'migrated.sqlite3'}"
+    await migrate_database(url)
+    await open_database(url)
     migrated = await _sqlite_columns()
     await close_database()
 
