@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tortoise import Tortoise, connections
 
-from redfed.db import close_database, migrate_database, tortoise_config
+from redfed.db import close_database, migrate_database, open_database, tortoise_config
 
 
 async def _sqlite_columns() -> dict[str, set[str]]:
