@@ -30,11 +30,12 @@ $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 run: $(RUN_STAMP)
 	$(BIN)/redfed run
 
-# The browser test drives Debian's Chromium (no browser download): install it when missing.
+# The browser test drives Debian's Chromium (no browser download): install it when missing,
+# with a small CJK font so Chinese pages render in screenshots.
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		echo "Installing Debian's chromium for the browser test..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null) \
 		|| echo "chromium could not be installed: the browser test will be skipped"; \
 	fi
 
