@@ -1,6 +1,8 @@
 """LibreTranslate-compatible API (`POST /translate`, `GET /languages`, `POST /detect`), so this
 instance can be the translation backend of Mastodon and other servers. Off unless
-`translation.libretranslate_api` is set; then every request needs a key from `translation.api_keys`.
+`translation.libretranslate_api` is set; then `/translate` and `/detect` need a key from
+`translation.api_keys`. `/languages` is open, as in LibreTranslate itself: Mastodon asks it for
+the supported pairs without a key, and it only lists installed language codes.
 """
 
 from __future__ import annotations
@@ -54,10 +56,15 @@ async def _params() -> dict[str, Any]:
     return params
 
 
-def _check_access(params: dict[str, Any]) -> None:
+def _check_enabled() -> None:
     settings = runtime().settings.translation
     if not settings.libretranslate_api or not settings.enabled:
         raise NotFound(detail="libretranslate.disabled")
+
+
+def _check_access(params: dict[str, Any]) -> None:
+    _check_enabled()
+    settings = runtime().settings.translation
     key = params.get("api_key")
     sent = key.encode() if isinstance(key, str) else b""
     # Compare against every key (no early exit) in constant time per key.
@@ -141,7 +148,7 @@ async def _translate_all(texts: list[str], sources: list[str], target: str, *, h
 
 @bp.get("/languages")
 async def languages() -> ResponseReturnValue:
-    _check_access(await _params())
+    _check_enabled()
     settings = runtime().settings
     names = language_names(settings)
     pairs = translation_languages(settings)
