@@ -13,6 +13,7 @@ from redfed.config import Settings
 from redfed.db import close_database, open_database
 from redfed.federation.http import SafeHttpClient
 from redfed.runtime import Runtime
+from redfed.services.feed.maintenance import ensure_scheduled
 from redfed.web import blueprints
 from redfed.web.errors import register_error_handlers
 from redfed.worker.handlers import default_handlers
@@ -64,6 +65,7 @@ def create_app(
         )
         await runtime.http.__aenter__()
         if run_worker:
+            await ensure_scheduled()  # the hourly feed maintenance chain (idempotent per hour)
             app.config["REDFED_WORKER_TASK"] = asyncio.create_task(worker.run_forever())
 
     @app.after_serving

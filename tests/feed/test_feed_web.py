@@ -55,7 +55,10 @@ async def test_explore_shows_a_reason_on_every_card_and_pages_by_cursor(
 ):
     me = await make_local_account("me", interests=["cats"])
     await login(client, me)
-    made = [await note(await account(f"a{i}"), "cats" if i % 2 else "dogs") for i in range(25)]
+    made = [  # distinct times: ids made for one instant share 16 random bits only
+        await note(await account(f"a{i}"), "cats" if i % 2 else "dogs", hours_old=1 + i / 100)
+        for i in range(25)
+    ]
     first, html = await _explore_ids(client)
     assert len(first) == 20 and all(n >= 1 for n in _chips_per_card(html))
     assert len(_chips_per_card(html)) == 20 and "Not interested" in html
@@ -298,3 +301,21 @@ async def test_admin_remote_policy_reaches_explore(client, make_local_account, l
     ids, _ = await _explore_ids(client)
     assert ids == [local.id]
     assert await Note.filter(id=remote.id).exists()
+
+
+# --- start-up and sign-up hooks ---------------------------------------------------------------
+
+
+async def test_signup_interests_seed_the_profile(make_local_account):
+    me = await make_local_account("me", interests=["Travel"], languages=["zh"])
+    keys = set(await InterestWeight.filter(account_id=me.id).values_list("key", flat=True))
+    assert keys == {"tag:travel", "lang:zh"}
+
+
+async def test_starting_the_worker_schedules_feed_maintenance(settings, db):
+    from redfed.app import create_app
+    from redfed.models import Job
+
+    application = create_app(settings, start_worker=True, manage_database=False)
+    async with application.test_app():
+        assert await Job.filter(kind="feed.maintain").exists()

@@ -24,6 +24,7 @@ from redfed.errors import Conflict, Forbidden, NotFound, Unauthorized, Validatio
 from redfed.federation.keys import generate_rsa_keypair
 from redfed.models import Account, Notification, User
 from redfed.services import passwords, sessions
+from redfed.services.feed.signals import feed_settings, seed_from_signup
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ async def create_local_account(
         # the same name lands here even though (username, NULL domain) is not a unique key.
         raise Conflict("This username or email address is taken.") from None
     await account.fetch_related("user")  # the reverse one-to-one, loaded for the caller
+    await seed_from_signup(account, await feed_settings(settings))  # Explore's cold start
     log.info("account.created username=%s admin=%s approved=%s", name, admin, approved)
     return account
 
