@@ -185,3 +185,14 @@ async def test_delete_tombstones_removes_files_and_enqueues_delete_first(rt, set
         "parent_author_id": None,
     }
     assert len(events) == 2
+
+
+async def test_a_missing_language_is_detected_and_a_chosen_one_wins(rt) -> None:
+    author = await account("lang_author")
+    text = "这家火锅店非常好吃，推荐大家去试试。"
+    detected = await create_local_note(rt, author, NoteDraft(title="成都火锅推荐", text=text))
+    chosen = await create_local_note(
+        rt, author, NoteDraft(title="成都火锅推荐", text=text, language="en")
+    )
+    assert detected.language == "zh"
+    assert chosen.language == "en"

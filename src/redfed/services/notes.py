@@ -34,6 +34,7 @@ from redfed.runtime import Runtime
 from redfed.services import outbox
 from redfed.services.media import PhotoUpload, check_uploads, delete_media_files, store_photos
 from redfed.services.notifications import notify
+from redfed.services.translation.languages import language_for_new_note
 from redfed.services.visibility import require_visible
 
 log = logging.getLogger(__name__)
@@ -188,10 +189,11 @@ async def create_local_note(
 
 
 def _default_language(author: Account, draft: NoteDraft, rt: Runtime) -> str:
-    if draft.language:
-        return draft.language
-    languages = author.languages or []
-    return str(languages[0]) if languages else rt.settings.ui.default_language
+    """The author's choice wins; a missing one is detected offline from the title and text,
+    else the profile's first language, else the instance's default."""
+    text = f"{draft.title}\n{draft.text}"
+    chosen = language_for_new_note(text, draft.language, [str(c) for c in author.languages or []])
+    return chosen or rt.settings.ui.default_language
 
 
 async def _insert_note(

@@ -14,7 +14,7 @@ from redfed.services import interactions, notes, timelines
 from redfed.services.media import PhotoUpload
 from redfed.services.profiles import KNOWN_LANGUAGES
 from redfed.web import security
-from redfed.web.i18n import LANGUAGE_NAMES, select_locale
+from redfed.web.i18n import LANGUAGE_NAMES
 from redfed.web.i18n import gettext as _
 
 bp = Blueprint("notes", __name__)
@@ -175,14 +175,16 @@ async def _render_compose(
     values: dict[str, Any], errors: dict[str, str], status: int = 200, note: Note | None = None
 ) -> Response:
     viewer = g.viewer
-    default_language = (viewer.languages or [""])[0] or select_locale()
+    # No profile language: "detect automatically" is preselected, and the service detects it.
+    default_language = (viewer.languages or [""])[0]
     return html_page(
         await render_template(
             "notes/compose.html",
             values=values,
             errors=errors,
             note=note,
-            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in KNOWN_LANGUAGES],
+            languages=[("", _("Detect automatically"))]
+            + [(code, LANGUAGE_NAMES.get(code, code)) for code in KNOWN_LANGUAGES],
             visibilities=[v.value for v in Visibility],
             default_language=default_language,
             max_photos=security.runtime().settings.media.max_photos,
