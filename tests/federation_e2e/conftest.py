@@ -37,9 +37,11 @@ class LiveApp:
 def live_settings(data_dir: Path, database_url: str, port: int, **sections: Any) -> Settings:
     worker = {"in_process": True, "poll_seconds": 0.05, **sections.pop("worker", {})}
     return make_settings(
-        data_dir, database_url,
+        data_dir,
+        database_url,
         instance={"domain": f"127.0.0.1:{port}", "scheme": "http", "name": "instance A"},
-        worker=worker, **sections,
+        worker=worker,
+        **sections,
     )
 
 

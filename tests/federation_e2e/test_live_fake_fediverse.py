@@ -71,7 +71,9 @@ async def test_follow_in_accept_and_note_out_over_real_http(
     _verify(remote, headers, create, alice)
 
 
-def _verify(remote: FakeInstance, headers: dict[str, str], doc: dict[str, Any], by: Account) -> None:
+def _verify(
+    remote: FakeInstance, headers: dict[str, str], doc: dict[str, Any], by: Account
+) -> None:
     path = next(p for m, p, h, _b in remote.requests if h is headers)
     body = next(b for _m, _p, h, b in remote.requests if h is headers)
     assert json.loads(body) == doc
@@ -82,9 +84,14 @@ def _verify(remote: FakeInstance, headers: dict[str, str], doc: dict[str, Any], 
     verify_signed_request(signed, by.public_key_pem)
 
 
-@pytest.mark.xfail(strict=True, reason="inbox/update.py compares `updated` (second precision) "
-                   "with published_at using <=, so an edit within the post's second is dropped")
-async def test_an_edit_within_the_same_second_is_applied(live: LiveApp, remote: FakeInstance) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason="inbox/update.py compares `updated` (second precision) "
+    "with published_at using <=, so an edit within the post's second is dropped",
+)
+async def test_an_edit_within_the_same_second_is_applied(
+    live: LiveApp, remote: FakeInstance
+) -> None:
     # Given carol's public note, published at second T, stored on the live instance
     await create_local_account(live.settings, "alice", TEST_PASSWORD)
     carol = remote.add_actor("carol")

@@ -23,14 +23,16 @@ from tests.support.notes import image_bytes
 TITLE = "春日抹茶拿铁"
 EDITED_TITLE = "春日抹茶拿铁（第二杯）"
 COMMENT = "看起来好好喝！"
-STEP_TIMEOUT = 10.0
+STEP_SECONDS = 10.0
 
 
 async def _page_has(browser: Browser, path: str, needle: str) -> bool:
     return needle in await browser.get(path, status=None)
 
 
-async def test_two_instances_end_to_end(instance_a: LiveApp, instance_b: str, browsers: Any) -> None:
+async def test_two_instances_end_to_end(
+    instance_a: LiveApp, instance_b: str, browsers: Any
+) -> None:
     host_b = instance_b.removeprefix("http://")
     # Given alice (locked) on A and bob on B, each logged in through the web forms
     await create_local_account(instance_a.settings, "alice", TEST_PASSWORD, locked=True)
@@ -46,8 +48,11 @@ async def test_two_instances_end_to_end(instance_a: LiveApp, instance_b: str, br
     await alice.get(bob_on_a)
     assert (await alice.post(f"{bob_on_a}/follow"))[0] == 302
     # Then B accepts at once (bob is not locked) and A records the follow as accepted
-    await eventually(lambda: _page_has(alice, bob_on_a, "/unfollow\""), timeout=STEP_TIMEOUT,
-                     what="B's Accept of alice's follow")
+    await eventually(
+        lambda: _page_has(alice, bob_on_a, '/unfollow"'),
+        within=STEP_SECONDS,
+        what="B's Accept of alice's follow",
+    )
 
     # When bob follows back: alice is locked, so she approves the request on A
     alice_on_b = f"/@alice@{instance_a.domain}"
@@ -55,18 +60,26 @@ async def test_two_instances_end_to_end(instance_a: LiveApp, instance_b: str, br
     assert (await bob.post(f"{alice_on_b}/follow"))[0] == 302
     request_page = await eventually(
         lambda: _match(alice, "/follow_requests", r"/follow_requests/(\d+)/accept"),
-        timeout=STEP_TIMEOUT, what="bob's follow request on A",
+        within=STEP_SECONDS,
+        what="bob's follow request on A",
     )
     assert (await alice.post(f"/follow_requests/{request_page.group(1)}/accept"))[0] == 302
-    await eventually(lambda: _page_has(bob, alice_on_b, ">Unfollow<"), timeout=STEP_TIMEOUT,
-                     what="A's Accept of bob's follow")
+    await eventually(
+        lambda: _page_has(bob, alice_on_b, ">Unfollow<"),
+        within=STEP_SECONDS,
+        what="A's Accept of bob's follow",
+    )
 
     # When alice posts a photo note with a Chinese title
     await alice.get("/compose")
     status, location = await alice.post(
         "/compose",
-        {"title": TITLE, "text": "成都小巷里的一家店 #matcha", "visibility": "public",
-         "alt_text": "一杯抹茶拿铁"},
+        {
+            "title": TITLE,
+            "text": "成都小巷里的一家店 #matcha",
+            "visibility": "public",
+            "alt_text": "一杯抹茶拿铁",
+        },
         files={"photos": ("latte.png", image_bytes(size=(64, 48), color="green"), "image/png")},
     )
     assert status == 302, location
@@ -75,7 +88,8 @@ async def test_two_instances_end_to_end(instance_a: LiveApp, instance_b: str, br
     # Then it reaches bob's Following timeline on B, with its photo
     note_b = await eventually(
         lambda: _match(bob, "/following", rf"/@alice@{re.escape(instance_a.domain)}/(\d+)"),
-        timeout=STEP_TIMEOUT, what="the note on B",
+        within=STEP_SECONDS,
+        what="the note on B",
     )
     note_b_path = note_b.group(0)
     page = await bob.get(note_b_path)
@@ -87,27 +101,34 @@ async def test_two_instances_end_to_end(instance_a: LiveApp, instance_b: str, br
     assert (await bob.post(f"/notes/{note_b_id}/comment", {"text": COMMENT}))[0] == 302
     # Then alice sees the like and the comment on A
     note_a_path = f"/@alice/{note_a.group(1)}"
-    await eventually(lambda: _page_has(alice, note_a_path, COMMENT), timeout=STEP_TIMEOUT,
-                     what="bob's comment on A")
-    await eventually(lambda: _liked_once(instance_a, int(note_a.group(1))), timeout=STEP_TIMEOUT,
-                     what="bob's like on A")
+    await eventually(
+        lambda: _page_has(alice, note_a_path, COMMENT),
+        within=STEP_SECONDS,
+        what="bob's comment on A",
+    )
+    await eventually(
+        lambda: _liked_once(instance_a, int(note_a.group(1))),
+        within=STEP_SECONDS,
+        what="bob's like on A",
+    )
 
     # When alice edits the title, then B shows the edit
     # (inbox/update.py drops an Update whose second-precision `updated` equals the stored publish
     # time, so an edit within the post's own second is lost: test_same_second_edit_is_applied.)
-    await eventually(lambda: _second_passed(int(note_a.group(1))), timeout=2, what="a new second")
+    await eventually(lambda: _second_passed(int(note_a.group(1))), within=2, what="a new second")
     await alice.get(f"/notes/{note_a.group(1)}/edit")
     status, _ = await alice.post(
         f"/notes/{note_a.group(1)}/edit", {"title": EDITED_TITLE, "text": "续杯", "language": "zh"}
     )
     assert status == 302
-    await eventually(lambda: _page_has(bob, note_b_path, EDITED_TITLE), timeout=STEP_TIMEOUT,
-                     what="the edit on B")
+    await eventually(
+        lambda: _page_has(bob, note_b_path, EDITED_TITLE), within=STEP_SECONDS, what="the edit on B"
+    )
 
     # When alice deletes the note, then it is gone on B
     await alice.get(note_a_path)
     assert (await alice.post(f"/notes/{note_a.group(1)}/delete"))[0] == 302
-    await eventually(lambda: _gone(bob, note_b_path), timeout=STEP_TIMEOUT, what="the delete on B")
+    await eventually(lambda: _gone(bob, note_b_path), within=STEP_SECONDS, what="the delete on B")
     assert TITLE not in await bob.get("/following")
 
 
@@ -133,8 +154,11 @@ async def _liked_once(instance: LiveApp, note_id: int) -> bool:
     return note.likes_count == 1
 
 
-@pytest.mark.xfail(strict=True, reason="web/ui/search.py lists local matches only; it does not "
-                   "call services.lookup for @user@domain (reported to the lead)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="web/ui/search.py lists local matches only; it does not "
+    "call services.lookup for @user@domain (reported to the lead)",
+)
 async def test_search_box_looks_up_a_remote_handle(
     instance_a: LiveApp, instance_b: str, browsers: Any
 ) -> None:

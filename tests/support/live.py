@@ -107,19 +107,26 @@ def instance_environ(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def spawn_instance(data_dir: Path, *, timeout: float = 20.0, **env: str) -> AsyncIterator[str]:
+async def spawn_instance(
+    data_dir: Path, *, start_seconds: float = 20.0, **env: str
+) -> AsyncIterator[str]:
     """`python -m redfed.cli run` in a subprocess with its own data dir and database; yields the
     base URL once /healthz answers. SIGTERM on exit (graceful), SIGKILL if it hangs."""
     port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "server.log").open("wb")
+    log = _open_log(data_dir)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "redfed.cli", "run", "--no-first-admin",
-        env=instance_environ(data_dir, port, **env), stdout=log, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "redfed.cli",
+        "run",
+        "--no-first-admin",
+        env=instance_environ(data_dir, port, **env),
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        await _wait_healthy(proc, base, timeout, data_dir / "server.log")
+        await _wait_healthy(proc, base, start_seconds, data_dir / "server.log")
         yield base
     finally:
         if proc.returncode is None:
@@ -132,46 +139,45 @@ async def spawn_instance(data_dir: Path, *, timeout: float = 20.0, **env: str) -
         log.close()
 
 
-async def _wait_healthy(proc: Any, base: str, timeout: float, log_path: Path) -> None:
+def _open_log(data_dir: Path) -> Any:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return (data_dir / "server.log").open("wb")
+
+
+def _tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-3000:]
+
+
+async def _wait_healthy(proc: Any, base: str, seconds: float, log_path: Path) -> None:
     async with aiohttp.ClientSession() as session:
+
         async def healthy() -> bool:
             if proc.returncode is not None:
-                raise AssertionError(f"redfed exited early:\n{log_path.read_text()[-3000:]}")
+                raise AssertionError(f"redfed exited early:\n{_tail(log_path)}")
             try:
                 async with session.get(f"{base}/healthz") as response:
                     return response.status == 200
             except aiohttp.ClientConnectionError:
                 return False
 
-        await eventually(healthy, timeout=timeout, what=f"{base} to start")
-
-
-async def run_cli(data_dir: Path, *args: str, stdin: bytes | None = None) -> str:
-    """Run `redfed <args>` against the subprocess instance's data dir; returns stdout."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "redfed.cli", *args, env=instance_environ(data_dir, 1),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate(stdin)
-    assert proc.returncode == 0, f"redfed {' '.join(args)} failed: {err.decode()[-2000:]}"
-    return out.decode()
+        await eventually(healthy, within=seconds, what=f"{base} to start")
 
 
 # --- waiting for another process -------------------------------------------------------------
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, what: str = "a condition"
+    check: Callable[[], Awaitable[Any]], *, within: float = 20.0, what: str = "a condition"
 ) -> Any:
-    """Poll `check` every 50 ms until it returns something truthy; fail after `timeout` seconds.
+    """Poll `check` every 50 ms until it returns something truthy; fail after `within` seconds.
     Only for waiting on another process, where there is nothing to await directly."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
         await asyncio.sleep(STEP_SECONDS)
 
 
@@ -206,8 +212,12 @@ class Browser:
             return response.status
 
     async def post(
-        self, path: str, fields: dict[str, str] | None = None,
-        files: dict[str, tuple[str, bytes, str]] | None = None, *, csrf: bool = True,
+        self,
+        path: str,
+        fields: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        *,
+        csrf: bool = True,
     ) -> tuple[int, str]:
         """POST a form (multipart when `files`), without following the redirect."""
         data: Any
@@ -222,7 +232,8 @@ class Browser:
                 data.add_field(key, content, filename=filename, content_type=content_type)
         else:
             data = values
-        async with self.session.post(self.base + path, data=data, allow_redirects=False) as response:
+        url = self.base + path
+        async with self.session.post(url, data=data, allow_redirects=False) as response:
             return response.status, response.headers.get("Location", "") or await response.text()
 
     async def sign_up(self, username: str, password: str) -> None:
