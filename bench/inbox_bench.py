@@ -1,0 +1,176 @@
+"""Inbox throughput: signed Creates accepted per second by the real app (Hypercorn subprocess,
+loopback HTTP, key cache warm) and processed per second by the worker, on SQLite or PostgreSQL.
+
+    .venv/bin/python bench/inbox_bench.py [-n 3000] [--concurrency 64] [--database-url postgres://…]
+
+The server runs as `redfed run` (worker off) in its own process; this process plays the remote
+servers (aiohttp, real RSA keys), pre-signs every request, then drains the queue with a Worker.
+Targets on 2 cores: ≥ 1,000 accepted/s, ≥ 300 processed/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.fediverse import FakeActor, FakeInstance  # noqa: E402
+from tests.support.live import spawn_instance  # noqa: E402
+
+from redfed.config import load_settings  # noqa: E402
+from redfed.db import close_database, open_database  # noqa: E402
+from redfed.federation.http import SafeHttpClient  # noqa: E402
+from redfed.models import Account, Follow, FollowState, Job, Note  # noqa: E402
+from redfed.runtime import Runtime  # noqa: E402
+from redfed.services.accounts import create_local_account  # noqa: E402
+from redfed.worker.handlers import default_handlers  # noqa: E402
+from redfed.worker.runner import Worker  # noqa: E402
+
+ACTORS = 20
+
+
+def _environ(database_url: str) -> dict[str, str]:
+    env = {"REDFED_WORKER_IN_PROCESS": "false"}
+    if database_url:
+        env["REDFED_DATABASE_URL"] = database_url
+    return env
+
+
+def _presign(remote: FakeInstance, actors: list[FakeActor], base: str, n: int) -> list[Any]:
+    """(body, headers) of n Creates to the shared inbox, signed before the clock starts."""
+    signed = []
+    for i in range(n):
+        actor = actors[i % len(actors)]
+        note = remote.note(actor, f"<p>note {i} {uuid.uuid4().hex}</p>", store=False)
+        activity = remote.activity(actor, "Create", note, to=note["to"], cc=note["cc"])
+        body = json.dumps(activity).encode()
+        signed.append((body, remote.signed_headers(actor, "POST", f"{base}/inbox", body)))
+    return signed
+
+
+async def _post_all(base: str, requests: list[Any], concurrency: int) -> tuple[float, int]:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    statuses: dict[int, int] = {}
+    queue = iter(requests)
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        for body, headers in queue:
+            async with session.post(f"{base}/inbox", data=body, headers=headers) as response:
+                await response.read()
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    bad = sum(v for k, v in statuses.items() if k != 202)
+    if bad:
+        print(f"  non-202 answers: {statuses}")
+    return elapsed, statuses.get(202, 0)
+
+
+async def _drain(settings: Any) -> tuple[float, int]:
+    runtime = Runtime(settings=settings)
+    async with SafeHttpClient(
+        allow_private_addresses=True,
+        user_agent="redfed-bench",
+        max_json_bytes=2**20,
+        max_media_bytes=2**20,
+    ) as http:
+        runtime.http = http
+        worker = Worker(runtime, default_handlers(), concurrency=settings.worker.concurrency)
+        started = time.perf_counter()
+        ran = await worker.run_until_idle(max_rounds=100_000)
+        return time.perf_counter() - started, ran
+
+
+async def run(n: int, concurrency: int, database_url: str) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="redfed-inbox-bench-"))
+    remote = await FakeInstance().start()
+    actors = [remote.add_actor(f"poster{i}") for i in range(ACTORS)]
+    async with spawn_instance(data_dir, **_environ(database_url)) as base:
+        env = {"REDFED_STORAGE_DATA_DIR": str(data_dir), "REDFED_DATABASE_URL": database_url}
+        settings = load_settings(Path("/dev/null"), environ={k: v for k, v in env.items() if v})
+        settings = _with_domain(settings, base)
+        await open_database(settings.database_url)
+        alice = await create_local_account(settings, "alice", "bench password 123")
+        # Warm the key cache: one Create per actor, then alice follows them all.
+        warm = _presign(remote, actors, base, ACTORS)
+        await _post_all(base, warm, min(concurrency, ACTORS))
+        for account in await Account.filter(domain=remote.domain):
+            await Follow.create(
+                follower=alice,
+                followee=account,
+                state=FollowState.ACCEPTED,
+                uri=f"{base}/follows/{uuid.uuid4().hex}",
+            )
+        await _drain(settings)
+        requests = _presign(remote, actors, base, n)
+        accept_s, accepted = await _post_all(base, requests, concurrency)
+        process_s, processed = await _drain(settings)
+        stored = await Note.filter(account__domain=remote.domain).count()
+        dead = await Job.filter(kind="inbox", state="dead").count()
+        await close_database()
+    await remote.close()
+    kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    print(f"inbox bench ({kind}, {n} signed Creates, {concurrency} connections, {ACTORS} actors)")
+    rate = accepted / accept_s
+    print(f"  accepted : {accepted} in {accept_s:.2f} s = {rate:,.0f}/s (target ≥ 1,000/s)")
+    print(
+        f"  processed: {processed} jobs in {process_s:.2f} s = {processed / process_s:,.0f}/s "
+        f"(target ≥ 300/s); notes stored {stored}, dead jobs {dead}"
+    )
+
+
+def _with_domain(settings: Any, base: str) -> Any:
+    from dataclasses import replace
+
+    instance = replace(settings.instance, domain=base.removeprefix("http://"), scheme="http")
+    return replace(settings, instance=instance)
+
+
+async def _scratch_postgres(server_url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def run_on(n: int, concurrency: int, server_url: str) -> None:
+    """SQLite in a temporary data dir, or a scratch database on the PostgreSQL server."""
+    if not server_url:
+        await run(n, concurrency, "")
+        return
+    name = f"redfed_inbox_bench_{uuid.uuid4().hex[:8]}"
+    await _scratch_postgres(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        await run(n, concurrency, f"{server_url.rsplit('/', 1)[0]}/{name}")
+    finally:
+        await _scratch_postgres(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=3000, help="signed Creates to send")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--database-url", default="", help="postgres://… server")
+    args = parser.parse_args()
+    asyncio.run(run_on(args.n, args.concurrency, args.database_url))
+
+
+if __name__ == "__main__":
+    main()
