@@ -84,11 +84,6 @@ def _verify(
     verify_signed_request(signed, by.public_key_pem)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inbox/update.py compares `updated` (second precision) "
-    "with published_at using <=, so an edit within the post's second is dropped",
-)
 async def test_an_edit_within_the_same_second_is_applied(
     live: LiveApp, remote: FakeInstance
 ) -> None:

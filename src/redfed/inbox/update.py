@@ -51,9 +51,12 @@ async def _update_note(activity: ParsedActivity, actor: Account) -> None:
     require(note.account_id == actor.id, "Update of a note by someone else")  # type: ignore[attr-defined]
     require(id_of(activity.object.get("attributedTo")) == actor.uri, "Update changes the author")
     parsed = parse_note(activity.object)
-    last = note.edited_at or note.published_at
-    if parsed.updated is not None and parsed.updated <= last:
-        return  # older than, or the same as, what we store (IDEM-05)
+    # Only an earlier *edit* can make this Update stale (IDEM-05). Comparing with the publish
+    # time would drop an edit made within the post's own second: Mastodon renders `updated`
+    # in whole seconds. An exact replay is caught by the content check below.
+    stored_edit = note.edited_at
+    if parsed.updated is not None and stored_edit is not None and parsed.updated < stored_edit:
+        return
     if (parsed.content_html, parsed.title, parsed.summary) == (
         note.content_html,
         note.title,
