@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.functions import Count
 
 from redfed.models import Job, JobState
@@ -118,6 +118,21 @@ async def mark_done(job: Job) -> None:
         attempts=job.attempts + 1,
         last_error="",
     )
+
+
+async def mark_done_many(job_ids: Sequence[int]) -> None:
+    """Mark a batch of finished jobs done in one UPDATE: one write per batch instead of one per
+    delivery (each write is a commit, an fsync on SQLite). A crash before this runs only means
+    the jobs run again after their lease: at-least-once, as before."""
+    ids = list(job_ids)
+    for start in range(0, len(ids), 500):  # SQLite allows 999 bound parameters
+        await Job.filter(id__in=ids[start : start + 500]).update(
+            state=JobState.DONE,
+            finished_at=utcnow(),
+            locked_until=None,
+            attempts=F("attempts") + 1,
+            last_error="",
+        )
 
 
 async def mark_dead(job: Job, error: str, status: int | None = None) -> None:
