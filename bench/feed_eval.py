@@ -405,6 +405,7 @@ def rank_redfed(win: Window, v: Viewer, s: FeedSettings, timings: Timings) -> li
         win.idf,
         author_median=win.author_median,
         engagement_reference=win.engagement_reference,
+        limit=s.mmr_pool + 2 * K,  # what explore_page asks for
     )
     t1 = time.perf_counter()
     page = rerank(scored, s, K)

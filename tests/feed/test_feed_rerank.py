@@ -89,3 +89,10 @@ def test_rerank_never_repeats_never_two_by_one_author_never_invents(
     assert len(page) <= page_size
     assert all(any(p is x for x in items) for p in page)
     assert not set(authors) & shown
+
+
+def test_default_settings_give_half_the_page_to_small_creators():
+    items = [scored(cand(i), 100.0 - i) for i in range(20)]
+    items += [scored(cand(100 + i, small=True), -50.0 - i) for i in range(8)]
+    page = rerank(items, FeedSettings(), 10)
+    assert sum(s.candidate.author_is_small_or_new for s in page) == 5

@@ -117,22 +117,24 @@ class FeedSettings:
     w_coengagement: float = 1.0
     w_tags: float = 1.0
     w_author: float = 0.5
-    w_popularity: float = 4.0
+    w_popularity: float = 3.0
     w_language: float = 0.3
     w_freshness: float = 0.3
     w_trending: float = 0.3
     # Author damping: engagement terms / (1 + author_engagement / median author) ** alpha.
     # 0 = none, 1 = strong.
-    alpha: float = 0.2
+    alpha: float = 0.15
     # Decay of the stored signals (applied by the maintenance jobs): co-engagement pairs and
     # per-note / per-author engagement.
     neighbour_half_life_days: float = 14.0
     engagement_half_life_days: float = 7.0
     freshness_half_life_hours: float = 72.0
     # Re-rank.
-    mmr_lambda: float = 0.75
+    mmr_lambda: float = 0.5
     mmr_pool: int = 200  # only the best N by score enter the greedy MMR
-    new_creator_share: float = 0.25
+    # Half the page for small or new creators (RedNote's stated aim: over half of traffic to
+    # creators under 1,000 followers); bench/README.md has the measured trade-off.
+    new_creator_share: float = 0.5
     # Interest profile.
     profile_half_life_days: float = 21.0
     profile_max_keys: int = 300
