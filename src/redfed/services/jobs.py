@@ -18,7 +18,7 @@ from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
 
-from redfed.models import Job, JobState
+from redfed.models import DomainHealth, Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -194,3 +194,34 @@ async def queue_counts() -> dict[str, dict[str, int]]:
     for row in rows:
         counts.setdefault(row["kind"], {})[str(row["state"])] = int(row["n"])
     return counts
+
+
+async def retry_jobs(*, domain: str = "", dead: bool = False) -> int:
+    """Make queued jobs (and with `dead`, dead ones, attempts reset) due now; with `domain`, only
+    that domain's, and its circuit breaker is closed. What `redfed queue retry` and the admin's
+    federation page do; returns how many jobs are due now."""
+    states = [JobState.QUEUED] + ([JobState.DEAD] if dead else [])
+    query = Job.filter(state__in=states)
+    if domain:
+        query = query.filter(domain=domain.lower())
+        await DomainHealth.filter(domain=domain.lower()).update(circuit_open_until=None)
+    count = await query.update(
+        state=JobState.QUEUED, run_at=utcnow(), attempts=0, finished_at=None, locked_until=None
+    )
+    log.info("job.retry_requested domain=%s dead=%s jobs=%d", domain or "*", dead, count)
+    return count
+
+
+async def dead_jobs(limit: int = 50) -> list[Job]:
+    """The newest jobs that gave up, with their last error (for the admin)."""
+    return list(await Job.filter(state=JobState.DEAD).order_by("-finished_at").limit(limit))
+
+
+async def troubled_domains(limit: int = 50) -> list[DomainHealth]:
+    """Domains failing now or marked unavailable, the worst first (for the admin)."""
+    rows = (
+        await DomainHealth.filter(Q(consecutive_failures__gt=0) | Q(unavailable=True))
+        .order_by("-unavailable", "-consecutive_failures", "domain")
+        .limit(limit)
+    )
+    return list(rows)
