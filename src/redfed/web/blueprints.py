@@ -6,7 +6,7 @@ from quart import Blueprint
 
 from redfed.web import activitypub, health, inbox, wellknown
 from redfed.web.api import api_blueprints
-from redfed.web.ui import account_blueprints, admin_domains
+from redfed.web.ui import account_blueprints, admin_domains, admin_federation
 from redfed.web.ui.feed import feed_blueprints
 from redfed.web.ui.home import content_blueprints
 from redfed.web.ui.translate import translation_ui_blueprints
@@ -23,5 +23,6 @@ def all_blueprints() -> list[Blueprint]:
         *api_blueprints(),
         *translation_ui_blueprints(),
         admin_domains.bp,
+        admin_federation.bp,
         *feed_blueprints(),
     ]
