@@ -68,20 +68,10 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_retry(settings: Settings, args: argparse.Namespace) -> int:
-    from tortoise.expressions import Q
-
-    from redfed.models import DomainHealth, Job, JobState
-    from redfed.services.jobs import utcnow
+    from redfed.services.jobs import retry_jobs
 
     async def work() -> int:
-        states = [JobState.QUEUED] + ([JobState.DEAD] if args.dead else [])
-        query = Job.filter(Q(state__in=states))
-        if args.domain:
-            query = query.filter(domain=args.domain.lower())
-            await DomainHealth.filter(domain=args.domain.lower()).update(circuit_open_until=None)
-        return await query.update(
-            state=JobState.QUEUED, run_at=utcnow(), attempts=0, finished_at=None, locked_until=None
-        )
+        return await retry_jobs(domain=args.domain or "", dead=args.dead)
 
     count = _run(settings, work)
     print(f"{count} job(s) are due now.")
