@@ -218,7 +218,7 @@ class Migration(migrations.Migration):
                 ('boosts_count', fields.IntField(default=0)),
                 ('engagement', fields.FloatField(default=0.0)),
             ],
-            options={'table': 'notes', 'app': 'models', 'indexes': [Index(fields=['visibility', 'in_reply_to_id']), Index(fields=['account_id', 'visibility'])], 'pk_attr': 'id'},
+            options={'table': 'notes', 'app': 'models', 'indexes': [Index(fields=['visibility', 'in_reply_to_id']), Index(fields=['account_id', 'visibility']), Index(fields=['root_id', 'id'])], 'pk_attr': 'id'},
             bases=['SnowflakeModel'],
         ),
         ops.CreateModel(
@@ -291,7 +291,7 @@ class Migration(migrations.Migration):
                 ('remote_mime', fields.CharField(default='', max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'media_attachments', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'media_attachments', 'app': 'models', 'indexes': [Index(fields=['note_id', 'position'])], 'pk_attr': 'id'},
             bases=['SnowflakeModel'],
         ),
         ops.CreateModel(

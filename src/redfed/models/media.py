@@ -30,6 +30,8 @@ class MediaAttachment(SnowflakeModel):
 
     class Meta:
         table = "media_attachments"
+        # Every grid and note page loads photos by note: without it, a scan of all media.
+        indexes = (("note_id", "position"),)
 
     @property
     def is_cached(self) -> bool:

@@ -55,7 +55,12 @@ class Note(SnowflakeModel):
 
     class Meta:
         table = "notes"
-        indexes = (("visibility", "in_reply_to_id"), ("account_id", "visibility"))
+        # root_id: a note page loads its whole comment thread by root (was a scan of notes).
+        indexes = (
+            ("visibility", "in_reply_to_id"),
+            ("account_id", "visibility"),
+            ("root_id", "id"),
+        )
 
     @property
     def is_comment(self) -> bool:
