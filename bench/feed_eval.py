@@ -22,6 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from redfed.services.feed.coengagement import (
+    DEFAULT_TOP_K,
+    RECENT_POSITIVES,
+    SEED_LIKES,
     decay_factor,
     decay_neighbours,
     like_increments,
@@ -39,7 +42,7 @@ DAY = 86400.0
 POP_HALF_LIFE_DAYS = 7.0  # the popularity baseline's gravity
 SMALL_AUTHOR_LIKES = 5  # an author with fewer prior likes is "small"
 NEW_AUTHOR_DAYS = 14.0  # an author whose first note is this recent is "new"
-NEIGHBOURS_K = 30
+NEIGHBOURS_K = DEFAULT_TOP_K  # what the server keeps per note
 DATA_DIR = Path(__file__).resolve().parent / ".data"  # git-ignored
 LANGS = {
     "m.02h40lc": "en",
@@ -183,7 +186,8 @@ class Replay:
             for a, b, inc in like_increments(iid, self.recent[user], self.positives[user]):
                 row = self.pairs[a]
                 row[b] = row.get(b, 0.0) + inc * grow
-            self.recent[user] = [iid, *self.recent[user][:29]]
+            # Like the server: pairs with the last RECENT_POSITIVES likes (signals.py).
+            self.recent[user] = [iid, *self.recent[user][: RECENT_POSITIVES - 1]]
             self.liked_authors[user].add(item.author)
         elif event is FeedEvent.NOT_INTERESTED:
             self.dislikes[user] = [iid, *self.dislikes[user][:9]]
@@ -198,7 +202,7 @@ class Replay:
                 i: top_neighbours(decay_neighbours(row, factor, 0.0), NEIGHBOURS_K)
                 for i, row in self.pairs.items()
             },
-            {u: list(v) for u, v in self.recent.items()},
+            {u: v[:SEED_LIKES] for u, v in self.recent.items()},  # candidates.by_neighbours
             {u: list(v) for u, v in self.dislikes.items()},
             {u: set(v) for u, v in self.seen.items()},
             {u: set(v) for u, v in self.liked_authors.items()},

@@ -33,11 +33,22 @@ def test_top_k_keeps_strongest_and_merge_adds():
     assert merged == pytest.approx({1: 1.1, 2: 0.5})
 
 
-def test_neighbour_scores_sum_likes_and_subtract_not_interested():
+def test_neighbour_scores_sum_scaled_rows_and_subtract_not_interested():
+    # Each seed's row is divided by its strongest weight: 1 -> {5: 1, 6: .5}, 2 -> {5: 1}.
     table = {1: {5: 1.0, 6: 0.5}, 2: {5: 0.5}, 9: {6: 1.0}}
     out = neighbour_scores([1, 2], table, negative_ids=[9], negative_weight=3.0)
-    assert out[5] == (1.5, 1)
+    assert out[5] == (2.0, 1)
     assert out[6][0] == pytest.approx(0.5 - 3.0)
+
+
+def test_a_blockbuster_seed_does_not_drown_a_niche_seed():
+    # Seed 1 has huge raw weights (everyone liked it); seed 2 is niche. Scaled per seed, the
+    # niche seed's best neighbour ranks with the blockbuster's best one, not 100x below.
+    table = {1: {10: 100.0, 11: 90.0}, 2: {20: 1.0}}
+    out = neighbour_scores([1, 2], table)
+    assert out[20][0] == pytest.approx(out[10][0])
+    assert out[20][0] > out[11][0]
+    assert out[20][1] == 2
 
 
 def test_default_not_interested_penalty_weighs_like_one_like():

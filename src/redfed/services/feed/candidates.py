@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 from redfed.ids import min_id_for
 from redfed.models import FeedEvent, Note, NoteNeighbour, NoteTag, Tag, TrendingNote, Visibility
 
-from .coengagement import neighbour_scores
+from .coengagement import SEED_LIKES, neighbour_scores
 from .signals import recent_positive_ids
 from .types import (
     SOURCE_INTEREST,
@@ -69,7 +69,7 @@ async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) 
 async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
     """ "People who liked what you like, also liked": neighbours of recent likes, minus
     neighbours of notes marked "not interested"."""
-    liked = await recent_positive_ids(account_id)
+    liked = await recent_positive_ids(account_id, SEED_LIKES)
     disliked = await _ids(
         FeedEvent.filter(account_id=account_id, kind=Kind.NOT_INTERESTED.value)
         .order_by("-id")

@@ -22,7 +22,7 @@ from redfed.models import (
     NoteNeighbour,
 )
 
-from .coengagement import RECENT_POSITIVES, like_increments, merge_neighbours
+from .coengagement import DEFAULT_TOP_K, RECENT_POSITIVES, like_increments, merge_neighbours
 from .profile import InterestProfile, add_weights, profile_from_interests, set_interest
 from .types import FeedEvent as Kind
 from .types import FeedSettings
@@ -162,8 +162,14 @@ async def recent_positive_ids(account_id: int, limit: int = RECENT_POSITIVES) ->
     return list(dict.fromkeys(int(r) for r in rows))[:limit]  # type: ignore[call-overload]
 
 
-async def add_coengagement(account_id: int, note_id: int, k: int = 30) -> None:
-    """Pair a newly liked note with the person's recent positives, both directions (≤ 60 rows)."""
+async def add_coengagement(account_id: int, note_id: int, k: int = DEFAULT_TOP_K) -> None:
+    """Pair a newly liked note with the person's recent positives, both directions.
+
+    Up to 2 × RECENT_POSITIVES pairs touch up to RECENT_POSITIVES + 1 notes' rows: read them in
+    one query and write back in three (delete, bulk update, bulk insert), not one per pair.
+    Two simultaneous likes can lose one increment (read-modify-write); neighbours are a
+    decaying estimate, so that is accepted rather than locking rows.
+    """
     recent = [i for i in await recent_positive_ids(account_id) if i != note_id]
     if not recent:
         return
@@ -171,23 +177,37 @@ async def add_coengagement(account_id: int, note_id: int, k: int = 30) -> None:
     by_note: dict[int, list[tuple[int, float]]] = {}
     for a, b, inc in like_increments(note_id, recent, total):
         by_note.setdefault(a, []).append((b, inc))
-    for a, incs in by_note.items():
-        await _merge_row(a, incs, k)
+    current: dict[int, dict[int, NoteNeighbour]] = {}
+    for row in await NoteNeighbour.filter(note_id__in=list(by_note)):
+        current.setdefault(int(row.note_id), {})[int(row.neighbour_id)] = row  # type: ignore[attr-defined]
+    await _write_merged(by_note, current, k)
 
 
-async def _merge_row(note_id: int, incs: Iterable[tuple[int, float]], k: int) -> None:
-    rows = await NoteNeighbour.filter(note_id=note_id).values_list("neighbour_id", "score")
-    current = {int(n): float(s) for n, s in rows}
-    merged = merge_neighbours(current, incs, k)
-    dropped = [n for n in current if n not in merged]
+async def _write_merged(
+    by_note: Mapping[int, Iterable[tuple[int, float]]],
+    current: Mapping[int, Mapping[int, NoteNeighbour]],
+    k: int,
+) -> None:
+    dropped: list[int] = []
+    changed: list[NoteNeighbour] = []
+    fresh: list[NoteNeighbour] = []
+    for note_id, incs in by_note.items():
+        rows = current.get(note_id, {})
+        merged = merge_neighbours({n: float(r.score) for n, r in rows.items()}, incs, k)
+        for other, row in rows.items():
+            if other not in merged:
+                dropped.append(int(row.id))
+            elif merged[other] != row.score:
+                row.score = merged[other]
+                changed.append(row)
+        fresh += [
+            NoteNeighbour(note_id=note_id, neighbour_id=other, score=score)
+            for other, score in merged.items()
+            if other not in rows
+        ]
     if dropped:
-        await NoteNeighbour.filter(note_id=note_id, neighbour_id__in=dropped).delete()
-    for other, score in merged.items():
-        if other in current:
-            if current[other] != score:
-                await NoteNeighbour.filter(note_id=note_id, neighbour_id=other).update(score=score)
-        else:
-            await NoteNeighbour.bulk_create(
-                [NoteNeighbour(note_id=note_id, neighbour_id=other, score=score)],
-                ignore_conflicts=True,
-            )
+        await NoteNeighbour.filter(id__in=dropped).delete()
+    if changed:
+        await NoteNeighbour.bulk_update(changed, fields=["score"])
+    if fresh:
+        await NoteNeighbour.bulk_create(fresh, ignore_conflicts=True)
