@@ -201,13 +201,21 @@ def print_table(rows: list[tuple]) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    rows: list[tuple] = []
-    if args.db in ("sqlite", "both"):
-        rows += await bench_backend("sqlite", sqlite_scratch("pages"), args)
-    if args.db in ("postgres", "both"):
+    if args.db == "sqlite":
+        rows = await bench_backend("sqlite", sqlite_scratch("pages"), args)
+    else:
         async with postgres_scratch(args.postgres) as url:
-            rows += await bench_backend("postgres", url, args)
+            rows = await bench_backend("postgres", url, args)
     print_table(rows)
+
+
+def run_both() -> None:
+    """One process per database: Tortoise caches each model's INSERT in the first dialect."""
+    import subprocess
+
+    for db in ("sqlite", "postgres"):
+        argv = [a for a in sys.argv[1:] if a not in ("--db", "both")]
+        subprocess.run([sys.executable, __file__, "--db", db, *argv], check=True)  # noqa: S603
 
 
 def main() -> None:
@@ -224,7 +232,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--queries", action="store_true", help="count SQL statements per page")
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    if args.db == "both":
+        run_both()
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":
