@@ -11,7 +11,7 @@ from redfed.activitypub.parse import NOTE_TYPES, ParsedActivity, parse_note
 from redfed.inbox.common import require
 from redfed.models import Account
 from redfed.runtime import Runtime
-from redfed.services.moderation import is_suspended_domain
+from redfed.services.moderation import first_suspended
 from redfed.services.remote_notes import fetch_remote_note, upsert_remote_note
 
 
@@ -28,7 +28,7 @@ async def handle_create(rt: Runtime, activity: ParsedActivity, actor: Account) -
     )
     note = parse_note(obj)
     # PRIV-06: an object replying to or addressed to a suspended domain is dropped.
-    for uri in (note.in_reply_to, *note.to[:20], *note.cc[:20]):
-        if uri and not same_host(uri, actor.uri):
-            require(not await is_suspended_domain(host_of(uri)), "touches a suspended domain")
+    elsewhere = [u for u in (note.in_reply_to, *note.to[:20], *note.cc[:20]) if u]
+    hosts = [host_of(u) for u in elsewhere if not same_host(u, actor.uri)]
+    require(await first_suspended(*hosts) is None, "touches a suspended domain")
     await upsert_remote_note(rt, note, actor)

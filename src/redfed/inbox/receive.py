@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 
 COOL_OFF_SECONDS = 300.0  # after a failed key fetch or check, no new fetch for that host (SIG-16)
 _COOL_OFF = "inbox.key_cool_off"
+# Verified keys kept in memory, the database being the second level; a key that stops
+# verifying is dropped and refetched once (SIG-17), so staleness costs one refresh at most.
+KEY_CACHE_SIZE = 10_000
+KEY_CACHE_SECONDS = 300.0
+_KEYS = "inbox.keys"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,16 @@ class InboxRequest:
     headers: Mapping[str, str]
     body: bytes
     recipient: str | None = None  # the local username of a personal inbox
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The owner of a verified key, as the inbox needs it."""
+
+    uri: str
+    domain: str
+    public_key_pem: str
+    suspended_at: datetime | None
 
 
 class Dropped(Exception):
@@ -88,7 +104,7 @@ async def _local_user_exists(username: str) -> bool:
 
 async def _authenticate(
     rt: Runtime, request: InboxRequest, doc: dict[str, Any], actor: str
-) -> Account:
+) -> Signer:
     """The verified signer, who must be the activity's actor (SIG-14)."""
     if await is_suspended_domain(host_of(actor)):
         raise Dropped("actor domain suspended")
@@ -114,15 +130,16 @@ async def _authenticate(
     return signer
 
 
-async def verify_signature(rt: Runtime, signed: SignedRequest) -> Account:
-    """Verify with the cached key; on failure refresh it once, unless its host is cooling off."""
-    cached = await Account.get_or_none(public_key_id=signed.key_id, domain__not_isnull=True)
-    if cached is not None and cached.public_key_pem:
+async def verify_signature(rt: Runtime, signed: SignedRequest) -> Signer:
+    """Verify with the known key; on failure refresh it once, unless its host is cooling off."""
+    known = await _known_key(rt, signed.key_id)
+    if known is not None and known.public_key_pem:
         try:
-            verify_signed_request(signed, cached.public_key_pem)
-            return cached
+            verify_signed_request(signed, known.public_key_pem)
+            _remember_key(rt, signed.key_id, known)
+            return known
         except SignatureError:
-            pass  # maybe a rotated key (SIG-17): refresh once below
+            _forget_key(rt, signed.key_id)  # maybe a rotated key (SIG-17): refresh once below
     source = host_of(signed.key_id)
     if _cooling_off(rt, source):
         raise SignatureError("Verification failed", detail=f"{source} is cooling off")
@@ -134,7 +151,41 @@ async def verify_signature(rt: Runtime, signed: SignedRequest) -> Account:
         if isinstance(exc, SignatureError):
             raise
         raise SignatureError("Could not fetch the signing key", detail=str(exc)) from exc
-    return owner
+    fresh = Signer(owner.uri, owner.domain or "", owner.public_key_pem or "", owner.suspended_at)
+    _remember_key(rt, signed.key_id, fresh)
+    return fresh
+
+
+async def _known_key(rt: Runtime, key_id: str) -> Signer | None:
+    """The key's owner from memory (LRU, KEY_CACHE_SECONDS), else from the database."""
+    cache: OrderedDict[str, tuple[Signer, float]] = rt.state.setdefault(_KEYS, OrderedDict())
+    hit = cache.get(key_id)
+    if hit is not None and hit[1] > time.monotonic():
+        cache.move_to_end(key_id)
+        return hit[0]
+    rows = await Account.filter(public_key_id=key_id, domain__not_isnull=True).values_list(
+        "uri", "domain", "public_key_pem", "suspended_at"
+    )
+    return Signer(*rows[0]) if rows else None
+
+
+def _remember_key(rt: Runtime, key_id: str, signer: Signer) -> None:
+    """Keep a verified key in memory. A suspended owner is not kept: its requests are dropped
+    anyway, and an unsuspension must apply at once (suspensions come from domain blocks, which
+    the domain check applies before any key is looked at)."""
+    cache: OrderedDict[str, tuple[Signer, float]] = rt.state.setdefault(_KEYS, OrderedDict())
+    if signer.suspended_at is not None:
+        cache.pop(key_id, None)
+        return
+    if key_id not in cache or cache[key_id][0] != signer:
+        cache[key_id] = (signer, time.monotonic() + KEY_CACHE_SECONDS)
+    cache.move_to_end(key_id)
+    while len(cache) > KEY_CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _forget_key(rt: Runtime, key_id: str) -> None:
+    rt.state.setdefault(_KEYS, OrderedDict()).pop(key_id, None)
 
 
 def _cooling_off(rt: Runtime, source: str) -> bool:

@@ -71,11 +71,17 @@ async def enqueue(
     if unique_key is None:
         await job.save()
         return job
-    # ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite): a duplicate must not abort the
-    # surrounding transaction, which a caught IntegrityError would on PostgreSQL.
-    await Job.bulk_create([job], ignore_conflicts=True)
-    stored = await Job.get_or_none(unique_key=unique_key).only("id")
-    return job if stored is not None and stored.id == job.id else None
+    # One statement, INSERT … ON CONFLICT DO NOTHING RETURNING id (SQLite ≥ 3.35, PostgreSQL):
+    # a duplicate must not abort the surrounding transaction, which a caught IntegrityError
+    # would on PostgreSQL, and the returned row says whether the job is new without a SELECT.
+    db = Job._meta.db
+    executor = db.executor_class(model=Job, db=db)
+    fields_map = Job._meta.fields_map
+    values = [fields_map[f].to_db_value(getattr(job, f), job) for f in executor.regular_columns]
+    sql = f'{executor.insert_query} ON CONFLICT ("unique_key") DO NOTHING RETURNING "id"'
+    # execute_query_dict, not execute_query: the asyncpg client answers an INSERT with no rows.
+    rows = await db.execute_query_dict(sql, values)
+    return job if rows else None
 
 
 async def enqueue_many(jobs: Sequence[Job]) -> None:

@@ -2,13 +2,21 @@
 
 A suspended domain's traffic is refused at the inbox and its stored content removed; a blocked
 domain also covers its subdomains (`evil.example` covers `a.evil.example`).
+
+The block checks on the inbox's hot path read an in-process copy of the block table that lives
+BLOCKS_TTL_SECONDS: a block made by another process (a second `redfed run`, `redfed worker`,
+a CLI run) applies here within that time; one made through this process's `block_domain` or
+`unblock_domain` (admin page, in-process CLI) applies at once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from redfed.errors import ValidationError
@@ -33,18 +41,90 @@ def _candidates(host: str) -> list[str]:
     return ([host.lower()] if sep else []) + parents
 
 
-async def domain_block_for(host: str) -> DomainBlock | None:
+BLOCKS_TTL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """What a domain block says, as the hot-path checks need it."""
+
+    domain: str
+    severity: DomainSeverity
+    reject_media: bool
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    rules: dict[str, BlockRule]
+    connection: object  # the database it was read from: a reopened database reads afresh
+    expires: float
+
+
+class _BlockCache:
+    """The block table held in memory (a few thousand rows at most), refreshed by TTL."""
+
+    def __init__(self) -> None:
+        self.snapshot: _Snapshot | None = None
+        self.generation = 0  # bumped by invalidate(): a read started before it is not kept
+        self.clock = time.monotonic  # tests move it forward instead of sleeping
+
+    def invalidate(self) -> None:
+        self.snapshot = None
+        self.generation += 1
+
+    async def rules(self) -> dict[str, BlockRule]:
+        connection = _root_connection()
+        snap = self.snapshot
+        if snap is not None and snap.connection is connection and snap.expires > self.clock():
+            return snap.rules
+        generation = self.generation
+        rows = await DomainBlock.all().values_list("domain", "severity", "reject_media")
+        rules = {d: BlockRule(d, DomainSeverity(s), bool(r)) for d, s, r in rows}
+        if generation == self.generation:
+            expires = self.clock() + BLOCKS_TTL_SECONDS
+            self.snapshot = _Snapshot(rules, connection, expires)
+        return rules
+
+
+_cache = _BlockCache()
+
+
+def _root_connection() -> object:
+    """The database client itself, also from inside a transaction (whose wrapper is new)."""
+    connection = connections.get("default")
+    while (parent := getattr(connection, "_parent", None)) is not None:
+        connection = parent
+    return connection
+
+
+def invalidate_block_cache() -> None:
+    """Forget the in-memory copy of the block table (after a change made in this process)."""
+    _cache.invalidate()
+
+
+async def domain_block_for(host: str) -> BlockRule | None:
     """The block that applies to `host` (the most specific one), or None."""
     if not host:
         return None
-    candidates = _candidates(host)
-    blocks = {b.domain: b for b in await DomainBlock.filter(domain__in=candidates)}
-    return next((blocks[c] for c in candidates if c in blocks), None)
+    rules = await _cache.rules()
+    if not rules:
+        return None
+    return next((rules[c] for c in _candidates(host) if c in rules), None)
 
 
 async def is_suspended_domain(host: str) -> bool:
     block = await domain_block_for(host)
     return block is not None and block.severity == DomainSeverity.SUSPEND
+
+
+async def first_suspended(*hosts: str) -> str | None:
+    """The first of `hosts` on a suspended domain, or None: one look at the block table."""
+    rules = await _cache.rules()
+    for host in hosts if rules else ():
+        rule = next((rules[c] for c in _candidates(host) if c in rules), None) if host else None
+        if rule is not None and rule.severity == DomainSeverity.SUSPEND:
+            return host
+    return None
 
 
 async def rejects_media(host: str) -> bool:
@@ -79,6 +159,7 @@ async def block_domain(
             await Account.filter(id__in=ids).update(suspended_at=datetime.now(UTC))
         elif level == DomainSeverity.SILENCE:
             await accounts.update(silenced=True)
+    invalidate_block_cache()  # after the commit: a read during the change kept nothing
     log.info("moderation.domain_blocked domain=%s severity=%s", host, level)
     return block
 
@@ -95,6 +176,7 @@ async def unblock_domain(domain: str) -> bool:
     async with in_transaction():
         deleted = await DomainBlock.filter(domain=host).delete()
         await Account.filter(domain=host).update(suspended_at=None, silenced=False)
+    invalidate_block_cache()
     log.info("moderation.domain_unblocked domain=%s found=%s", host, bool(deleted))
     return bool(deleted)
 

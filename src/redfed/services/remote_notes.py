@@ -65,16 +65,20 @@ async def upsert_remote_note(
     rt: Runtime, parsed: ParsedNote, author: Account, *, depth: int = 0
 ) -> Note | None:
     """Store a new remote note (an existing one is returned unchanged: IDEM-01, ORI-06)."""
-    known = await Note.get_or_none(uri=parsed.uri)
-    if known is not None:
-        return known
-    if await Tombstone.exists(uri=parsed.uri):
-        return None  # deleted before it arrived (IDEM-03)
-    parent = await _parent(rt, parsed.in_reply_to, depth) if parsed.in_reply_to else None
+    parent = None
+    if parsed.in_reply_to:
+        # Before fetching parents over the network, make sure this note is wanted at all.
+        known = await Note.get_or_none(uri=parsed.uri)
+        if known is not None or await Tombstone.exists(uri=parsed.uri):
+            return known  # None: deleted before it arrived (IDEM-03)
+        parent = await _parent(rt, parsed.in_reply_to, depth)
     visibility = visibility_from_audience(parsed.to, parsed.cc, author.followers_uri)
     async with in_transaction():
-        if await Note.exists(uri=parsed.uri):  # a parallel job stored it meanwhile
+        # Checked inside the transaction: a parallel job may have stored it, or a Delete come.
+        if await Note.exists(uri=parsed.uri):
             return await Note.get(uri=parsed.uri)
+        if await Tombstone.exists(uri=parsed.uri):
+            return None  # deleted before it arrived (IDEM-03)
         note = await Note.create(
             uri=parsed.uri,
             url=parsed.url or parsed.uri,
@@ -125,9 +129,16 @@ async def _count_reply(note: Note, parent: Note, author: Account) -> None:
 
 
 async def _store_tags(note: Note, names: tuple[str, ...]) -> None:
-    for name in names:
-        tag, _ = await Tag.get_or_create(name=name)
-        await NoteTag.get_or_create(note=note, tag=tag)
+    """Link the new note to its tags: a few statements whatever the number of tags."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return
+    ids = dict(await Tag.filter(name__in=wanted).values_list("name", "id"))
+    missing = [name for name in wanted if name not in ids]
+    if missing:  # a parallel job may add the same tag: ignore its conflict, read both back
+        await Tag.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        ids.update(await Tag.filter(name__in=missing).values_list("name", "id"))
+    await NoteTag.bulk_create([NoteTag(note_id=note.id, tag_id=ids[name]) for name in wanted])
 
 
 async def _store_mentions(note: Note, parsed: ParsedNote, author: Account) -> None:
@@ -145,6 +156,8 @@ async def _store_mentions(note: Note, parsed: ParsedNote, author: Account) -> No
 
 
 async def _store_media(note: Note, parsed: ParsedNote, author: Account) -> None:
+    if not parsed.attachments:
+        return
     fetch = not await rejects_media(host_of(parsed.uri))
     for position, item in enumerate(parsed.attachments):
         media = await MediaAttachment.create(

@@ -1,0 +1,118 @@
+"""The inbox's fast paths keep their guarantees: the domain-block copy in memory, the key cache,
+the one-statement enqueue and the batched tag links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from redfed.models import Account, DomainBlock, DomainSeverity, Job, Note, NoteTag, Tag
+from redfed.services import jobs, moderation
+from redfed.services.moderation import block_domain, is_suspended_domain, unblock_domain
+from tests.federation_in.conftest import snapshot
+from tests.support.fediverse import FakeInstance
+
+
+async def _create(client: Any, worker: Any, remote: FakeInstance, actor: Any, **note: Any) -> Any:
+    activity = remote.activity(actor, "Create", remote.note(actor, **note))
+    response = await remote.post(client, actor, "/inbox", activity)
+    await worker.run_until_idle()
+    return response, activity["object"]["id"]
+
+
+async def test_block_made_here_applies_at_once_and_unblock_too(
+    client, worker, remote: FakeInstance, alice
+) -> None:
+    # Given bob's key and the block table are both in memory after a first Create
+    bob = remote.add_actor("bob")
+    response, first = await _create(client, worker, remote, bob)
+    assert response.status_code == 202 and await Note.exists(uri=first)
+    # When this process suspends bob's domain, the next Create is dropped with no change
+    await block_domain(remote.domain)
+    before = await snapshot()
+    response, dropped = await _create(client, worker, remote, bob)
+    assert response.status_code == 202
+    assert await snapshot() == before and not await Note.exists(uri=dropped)
+    # And when it lifts the block, bob is heard again at once (his suspension was not cached)
+    assert await unblock_domain(remote.domain)
+    response, again = await _create(client, worker, remote, bob)
+    assert response.status_code == 202 and await Note.exists(uri=again)
+
+
+async def test_block_made_by_another_process_applies_within_the_ttl(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the block table read into memory (nothing blocked)
+    assert not await is_suspended_domain("evil.example")
+    # When another process adds a block (a row written behind this process's back)
+    await DomainBlock.create(domain="evil.example", severity=DomainSeverity.SUSPEND)
+    # Then the copy in memory is used until its TTL ends (the documented delay) ...
+    assert not await is_suspended_domain("a.evil.example")
+    # ... and once it has ended the block applies, subdomains included
+    later = moderation._cache.clock() + moderation.BLOCKS_TTL_SECONDS + 0.1
+    monkeypatch.setattr(moderation._cache, "clock", lambda: later)
+    assert await is_suspended_domain("a.evil.example")
+    assert await moderation.first_suspended("ok.example", "evil.example") == "evil.example"
+
+
+async def test_a_reopened_database_does_not_see_the_old_copy(db: str) -> None:
+    # The copy belongs to the database it was read from (tests reopen one per test).
+    await DomainBlock.create(domain="old.example", severity=DomainSeverity.SUSPEND)
+    assert await is_suspended_domain("old.example")
+    from redfed.db import close_database, open_database
+
+    await close_database()
+    await open_database(db)
+    await DomainBlock.filter(domain="old.example").delete()
+    assert not await is_suspended_domain("old.example")
+
+
+async def test_a_cached_key_that_stops_verifying_is_refetched_once(
+    client, worker, runtime, remote: FakeInstance, alice
+) -> None:
+    # Given bob's key verified once (now in memory)
+    bob = remote.add_actor("bob")
+    assert (await _create(client, worker, remote, bob))[0].status_code == 202
+    # When bob rotates his key, the cached key fails and is refreshed from his server once
+    bob.rotate_key()
+    fetches = remote.hits("/users/bob")
+    response, uri = await _create(client, worker, remote, bob)
+    assert response.status_code == 202 and await Note.exists(uri=uri)
+    assert remote.hits("/users/bob") - fetches == 1
+    # And the refreshed key is the one kept: the next Create needs no fetch
+    response, uri = await _create(client, worker, remote, bob)
+    assert response.status_code == 202 and remote.hits("/users/bob") - fetches == 1
+
+
+async def test_enqueue_duplicate_keeps_the_transaction_and_stores_a_claimable_job(
+    db: str,
+) -> None:
+    async with in_transaction():
+        first = await jobs.enqueue("inbox", {"n": 1, "t": "中文"}, unique_key="inbox:x")
+        second = await jobs.enqueue("inbox", {"n": 2}, unique_key="inbox:x")
+        # a write after the conflict still works: the transaction was not aborted
+        await Tag.create(name="after")
+    assert first is not None and second is None
+    assert await Tag.exists(name="after")
+    [claimed] = await jobs.claim_due_jobs("test", 10, ["inbox"])
+    assert claimed.id == first.id and claimed.payload == {"n": 1, "t": "中文"}
+    assert claimed.max_attempts == 16 and claimed.created_at is not None
+
+
+async def test_tags_are_linked_in_a_batch_with_existing_and_repeated_names(
+    client, worker, remote: FakeInstance, alice
+) -> None:
+    await Tag.create(name="travel")
+    bob = remote.add_actor("bob")
+    tags = [{"type": "Hashtag", "name": f"#{n}"} for n in ("travel", "food", "Travel", "food")]
+    activity = remote.activity(bob, "Create", remote.note(bob, tag=tags))
+    assert (await remote.post(client, bob, "/inbox", activity)).status_code == 202
+    await worker.run_until_idle()
+    note = await Note.get(uri=activity["object"]["id"])
+    linked = await NoteTag.filter(note_id=note.id).values_list("tag__name", flat=True)
+    assert sorted(linked) == ["food", "travel"]
+    assert await Tag.all().count() == 2
+    assert (await Account.get(uri=bob.uri)).notes_count == 1
+    assert await Job.filter(kind="inbox", state="done").count() == 1
