@@ -131,8 +131,8 @@ class TranslationSettings:
 @dataclass(frozen=True)
 class FeedSettings:
     # α: how strongly an author's total engagement damps their notes in Explore.
-    author_damping: float = field(default=0.15, metadata={"check": _between(0, 3)})
-    new_creator_share: float = field(default=0.5, metadata={"check": _between(0, 1)})
+    author_damping: float = field(default=0.2, metadata={"check": _between(0, 3)})
+    new_creator_share: float = field(default=0.4, metadata={"check": _between(0, 1)})
     remote_in_explore: str = field(
         default="all", metadata={"check": _one_of("all", "followed", "none")}
     )
