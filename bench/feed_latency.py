@@ -317,6 +317,7 @@ async def time_http(db_url: str, samples: int, world: World, data_dir: Path) -> 
     rng = random.Random(5)
     times = []
     async with app.test_app() as test_app:
+        await test_app.test_client().get("/")  # compile the templates once
         for _ in range(samples):
             user = await User.get(account_id=rng.choice(world.account_ids))
             token, _session = await create_session(user)
