@@ -3,11 +3,14 @@ the one-statement enqueue and the batched tag links."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from redfed.inbox.intake import JobIntake
 from redfed.models import Account, DomainBlock, DomainSeverity, Job, Note, NoteTag, Tag
 from redfed.services import jobs, moderation
 from redfed.services.moderation import block_domain, is_suspended_domain, unblock_domain
@@ -116,3 +119,59 @@ async def test_tags_are_linked_in_a_batch_with_existing_and_repeated_names(
     assert await Tag.all().count() == 2
     assert (await Account.get(uri=bob.uri)).notes_count == 1
     assert await Job.filter(kind="inbox", state="done").count() == 1
+
+
+async def test_group_commit_answers_each_job_alone(db: str) -> None:
+    # Given jobs arriving together: a new one, a replay of it, and one the database refuses
+    def job(key: str) -> Job:
+        return Job(unique_key=key, kind="inbox", payload={}, run_at=jobs.utcnow())
+
+    intake = JobIntake()
+    good, replay, bad = job("inbox:a"), job("inbox:a"), job("inbox:b")
+    bad.run_at = None  # type: ignore[assignment]  # NOT NULL: refused by either database
+    # When they are written in one batch
+    results = await asyncio.gather(
+        intake.add(good), intake.add(replay), intake.add(bad), return_exceptions=True
+    )
+    # Then the new one is stored once, the replay is told so, and only the bad one fails
+    assert results[0] is True and results[1] is False
+    assert isinstance(results[2], IntegrityError)
+    assert await Job.filter(unique_key="inbox:a").values_list("id", flat=True) == [good.id]
+    assert not await Job.exists(unique_key="inbox:b")
+
+
+async def test_concurrent_copies_of_one_activity_are_stored_once(
+    client, worker, remote: FakeInstance, alice
+) -> None:
+    bob = remote.add_actor("bob")
+    await _create(client, worker, remote, bob)  # bob's key is known
+    activity = remote.activity(bob, "Create", remote.note(bob))
+    responses = await asyncio.gather(
+        *(remote.post(client, bob, path, activity) for path in ("/inbox",) * 3)
+    )
+    assert [r.status_code for r in responses] == [202] * 3
+    assert await Job.filter(unique_key=f"inbox:{activity['id']}").count() == 1
+    await worker.run_until_idle()
+    assert await Note.filter(uri=activity["object"]["id"]).count() == 1
+
+
+async def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_comes(
+    client, worker, remote: FakeInstance, alice
+) -> None:
+    # Given a reply whose parent its server cannot serve yet (IDEM-06)
+    bob = remote.add_actor("bob")
+    parent = remote.note(bob, "<p>parent</p>", store=False)
+    reply = remote.note(bob, "<p>reply</p>", inReplyTo=parent["id"])
+    response = await remote.post(client, bob, "/inbox", remote.activity(bob, "Create", reply))
+    await worker.run_until_idle()
+    assert response.status_code == 202
+    assert (await Note.get(uri=reply["id"])).in_reply_to_id is None
+    # When the parent's Create arrives
+    activity = remote.activity(bob, "Create", parent)
+    assert (await remote.post(client, bob, "/inbox", activity)).status_code == 202
+    await worker.run_until_idle()
+    # Then the reply hangs under it, and the counts are right
+    stored_parent, stored_reply = await Note.get(uri=parent["id"]), await Note.get(uri=reply["id"])
+    assert stored_reply.in_reply_to_id == stored_parent.id
+    assert stored_reply.root_id == stored_parent.id
+    assert (await Account.get(uri=bob.uri)).notes_count == 2

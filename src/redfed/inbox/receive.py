@@ -26,10 +26,11 @@ from redfed.federation.signatures import (
     parse_signed_request,
     verify_signed_request,
 )
-from redfed.models import Account
+from redfed.inbox.intake import JobIntake
+from redfed.models import Account, Job
 from redfed.runtime import Runtime
 from redfed.services import remote_accounts
-from redfed.services.jobs import enqueue
+from redfed.services.jobs import utcnow
 from redfed.services.moderation import is_suspended_domain
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ _COOL_OFF = "inbox.key_cool_off"
 KEY_CACHE_SIZE = 10_000
 KEY_CACHE_SECONDS = 300.0
 _KEYS = "inbox.keys"
+_INTAKE = "inbox.intake"
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,25 @@ async def receive_activity(rt: Runtime, request: InboxRequest) -> bool:
         log.info("inbox.dropped actor=%s reason=%s", actor, reason)
         return False
     activity_id = id_of(doc.get("id")) or "sha256:" + hashlib.sha256(request.body).hexdigest()
-    job = await enqueue(
-        "inbox",
-        {"activity": doc, "signer": signer.uri, "recipient": request.recipient},
+    job = Job(
+        kind="inbox",
+        payload={"activity": doc, "signer": signer.uri, "recipient": request.recipient},
         unique_key=f"inbox:{activity_id}",
+        run_at=utcnow(),
         domain=signer.domain or "",
         max_attempts=5,
     )
+    new = await _intake(rt).add(job)  # committed with the jobs of neighbouring requests
     rt.jobs_waiting.set()
-    log.info("inbox.stored id=%s type=%s new=%s", activity_id, first_type(doc), job is not None)
+    log.info("inbox.stored id=%s type=%s new=%s", activity_id, first_type(doc), new)
     return True
+
+
+def _intake(rt: Runtime) -> JobIntake:
+    intake: JobIntake | None = rt.state.get(_INTAKE)
+    if intake is None:
+        intake = rt.state[_INTAKE] = JobIntake()
+    return intake
 
 
 async def _local_user_exists(username: str) -> bool:

@@ -23,6 +23,7 @@ from redfed.models import DomainHealth, Job, JobState
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+MAX_INSERT_BATCH = 64  # 64 rows x 15 columns stay under SQLite's old 999-parameter limit
 
 
 class RetryLater(Exception):
@@ -71,17 +72,37 @@ async def enqueue(
     if unique_key is None:
         await job.save()
         return job
-    # One statement, INSERT … ON CONFLICT DO NOTHING RETURNING id (SQLite ≥ 3.35, PostgreSQL):
-    # a duplicate must not abort the surrounding transaction, which a caught IntegrityError
-    # would on PostgreSQL, and the returned row says whether the job is new without a SELECT.
+    return job if await insert_unique_jobs([job]) else None
+
+
+async def insert_unique_jobs(batch: Sequence[Job]) -> set[str]:
+    """Insert prepared jobs that all have a `unique_key` in ONE statement; returns the keys that
+    were new. `INSERT … ON CONFLICT DO NOTHING RETURNING` (SQLite ≥ 3.35, PostgreSQL): a
+    duplicate must not abort the surrounding transaction, which a caught IntegrityError would
+    on PostgreSQL, and the returned rows say which jobs are new without a SELECT. What
+    `enqueue` does for one job, and the inbox's group commit for many (at most MAX_INSERT_BATCH)."""
+    if not batch or len(batch) > MAX_INSERT_BATCH or not all(job.unique_key for job in batch):
+        raise ValueError("insert_unique_jobs takes 1 to 64 jobs, each with a unique_key")
     db = Job._meta.db
-    executor = db.executor_class(model=Job, db=db)
+    columns = db.executor_class(model=Job, db=db).regular_columns
     fields_map = Job._meta.fields_map
-    values = [fields_map[f].to_db_value(getattr(job, f), job) for f in executor.regular_columns]
-    sql = f'{executor.insert_query} ON CONFLICT ("unique_key") DO NOTHING RETURNING "id"'
+    values = [fields_map[f].to_db_value(getattr(job, f), job) for job in batch for f in columns]
+    names = ",".join(f'"{Job._meta.fields_db_projection[f]}"' for f in columns)
+    if db.capabilities.dialect == "postgres":
+        width = len(columns)
+        rows = ",".join(
+            "(" + ",".join(f"${r * width + c}" for c in range(1, width + 1)) + ")"
+            for r in range(len(batch))
+        )
+    else:
+        rows = ",".join(["(" + ",".join("?" * len(columns)) + ")"] * len(batch))
+    # Only model metadata and placeholders are formatted in; every value is a bound parameter.
+    sql = (
+        f'INSERT INTO "{Job._meta.db_table}" ({names}) VALUES {rows}'  # noqa: S608
+        ' ON CONFLICT ("unique_key") DO NOTHING RETURNING "unique_key"'
+    )
     # execute_query_dict, not execute_query: the asyncpg client answers an INSERT with no rows.
-    rows = await db.execute_query_dict(sql, values)
-    return job if rows else None
+    return {row["unique_key"] for row in await db.execute_query_dict(sql, values)}
 
 
 async def enqueue_many(jobs: Sequence[Job]) -> None:
