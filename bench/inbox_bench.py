@@ -2,10 +2,14 @@
 loopback HTTP, key cache warm) and processed per second by the worker, on SQLite or PostgreSQL.
 
     .venv/bin/python bench/inbox_bench.py [-n 3000] [--concurrency 64] [--database-url postgres://…]
+                                          [--ceiling]
 
 The server runs as `redfed run` (worker off) in its own process; this process plays the remote
 servers (aiohttp, real RSA keys), pre-signs every request, then drains the queue with a Worker.
-Targets on 2 cores: ≥ 1,000 accepted/s, ≥ 300 processed/s.
+Targets on 2 cores: ≥ 1,000 accepted/s, ≥ 300 processed/s. Besides the rates (which depend on
+what else the machine runs), it prints CPU milliseconds per request (the server process) and per
+job (this process while draining), which do not. `--ceiling` first measures GET /healthz on the
+same server: what Quart + Hypercorn reach with no work at all.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -45,6 +50,45 @@ def _environ(database_url: str) -> dict[str, str]:
     if database_url:
         env["REDFED_DATABASE_URL"] = database_url
     return env
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc; 0.0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu() -> float:
+    """CPU seconds of this process's children: the `redfed run` server."""
+    total = 0.0
+    for task in os.listdir(f"/proc/{os.getpid()}/task") if os.path.isdir("/proc") else ():
+        with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
+            total += sum(_process_cpu(int(pid)) for pid in children.read().split())
+    return total
+
+
+async def _ceiling(base: str, n: int, concurrency: int) -> None:
+    """GET /healthz n times: the per-request cost of the web stack alone."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    todo = iter(range(n))
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        for _ in todo:
+            async with session.get(f"{base}/healthz") as response:
+                await response.read()
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started, cpu = time.perf_counter(), _server_cpu()
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+        elapsed, cpu = time.perf_counter() - started, _server_cpu() - cpu
+    print(
+        f"  ceiling  : GET /healthz {n / elapsed:,.0f}/s, "
+        f"server CPU {1000 * cpu / n:.2f} ms/request (= {n / cpu if cpu else 0:,.0f}/s on one core)"
+    )
 
 
 def _presign(remote: FakeInstance, actors: list[FakeActor], base: str, n: int) -> list[Any]:
@@ -95,11 +139,14 @@ async def _drain(settings: Any) -> tuple[float, int]:
         return time.perf_counter() - started, ran
 
 
-async def run(n: int, concurrency: int, database_url: str) -> None:
+async def run(n: int, concurrency: int, database_url: str, ceiling: bool = False) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="redfed-inbox-bench-"))
     remote = await FakeInstance().start()
     actors = [remote.add_actor(f"poster{i}") for i in range(ACTORS)]
     async with spawn_instance(data_dir, **_environ(database_url)) as base:
+        if ceiling:
+            await _ceiling(base, 300, concurrency)  # warm-up
+            await _ceiling(base, n, concurrency)
         env = {"REDFED_STORAGE_DATA_DIR": str(data_dir), "REDFED_DATABASE_URL": database_url}
         settings = load_settings(Path("/dev/null"), environ={k: v for k, v in env.items() if v})
         settings = _with_domain(settings, base)
@@ -117,8 +164,12 @@ async def run(n: int, concurrency: int, database_url: str) -> None:
             )
         await _drain(settings)
         requests = _presign(remote, actors, base, n)
+        server_cpu = _server_cpu()
         accept_s, accepted = await _post_all(base, requests, concurrency)
+        server_cpu = _server_cpu() - server_cpu
+        worker_cpu = time.process_time()
         process_s, processed = await _drain(settings)
+        worker_cpu = time.process_time() - worker_cpu
         stored = await Note.filter(account__domain=remote.domain).count()
         dead = await Job.filter(kind="inbox", state="dead").count()
         await close_database()
@@ -126,10 +177,14 @@ async def run(n: int, concurrency: int, database_url: str) -> None:
     kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     print(f"inbox bench ({kind}, {n} signed Creates, {concurrency} connections, {ACTORS} actors)")
     rate = accepted / accept_s
-    print(f"  accepted : {accepted} in {accept_s:.2f} s = {rate:,.0f}/s (target ≥ 1,000/s)")
+    print(
+        f"  accepted : {accepted} in {accept_s:.2f} s = {rate:,.0f}/s (target ≥ 1,000/s); "
+        f"server CPU {1000 * server_cpu / max(accepted, 1):.2f} ms/request"
+    )
     print(
         f"  processed: {processed} jobs in {process_s:.2f} s = {processed / process_s:,.0f}/s "
-        f"(target ≥ 300/s); notes stored {stored}, dead jobs {dead}"
+        f"(target ≥ 300/s); worker CPU {1000 * worker_cpu / max(processed, 1):.2f} ms/job; "
+        f"notes stored {stored}, dead jobs {dead}"
     )
 
 
@@ -150,15 +205,15 @@ async def _scratch_postgres(server_url: str, statement: str) -> None:
         await conn.close()
 
 
-async def run_on(n: int, concurrency: int, server_url: str) -> None:
+async def run_on(n: int, concurrency: int, server_url: str, ceiling: bool = False) -> None:
     """SQLite in a temporary data dir, or a scratch database on the PostgreSQL server."""
     if not server_url:
-        await run(n, concurrency, "")
+        await run(n, concurrency, "", ceiling)
         return
     name = f"redfed_inbox_bench_{uuid.uuid4().hex[:8]}"
     await _scratch_postgres(server_url, f'CREATE DATABASE "{name}"')
     try:
-        await run(n, concurrency, f"{server_url.rsplit('/', 1)[0]}/{name}")
+        await run(n, concurrency, f"{server_url.rsplit('/', 1)[0]}/{name}", ceiling)
     finally:
         await _scratch_postgres(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -168,8 +223,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=3000, help="signed Creates to send")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--database-url", default="", help="postgres://… server")
+    parser.add_argument("--ceiling", action="store_true", help="measure GET /healthz first")
     args = parser.parse_args()
-    asyncio.run(run_on(args.n, args.concurrency, args.database_url))
+    asyncio.run(run_on(args.n, args.concurrency, args.database_url, args.ceiling))
 
 
 if __name__ == "__main__":
