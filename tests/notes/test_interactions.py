@@ -191,3 +191,19 @@ async def test_mute_hides_from_listings_and_notifications(rt, make_note) -> None
     assert await Notification.filter(recipient_id=alice.id).count() == 0
     await relationships.unmute_account(alice, bob)
     assert note.id in [n.id for n in await timelines.explore_newest(alice)]
+
+
+async def test_a_like_teaches_the_interest_feed(rt, make_note) -> None:
+    # Given two notes a person likes, one tagged #hotpot
+    from redfed.models import InterestWeight, NoteNeighbour
+
+    author, fan = await account("chef"), await account("fan")
+    first = await make_note(author, title="Hotpot night", text="Spicy! #hotpot")
+    second = await make_note(author, title="Dumplings", text="Steamed #dumplings")
+    # When she likes both through the service the pages use
+    await interactions.like_note(rt, fan, first)
+    await interactions.like_note(rt, fan, second)
+    # Then her interests grew and the two notes became co-engagement neighbours
+    keys = set(await InterestWeight.filter(account_id=fan.id).values_list("key", flat=True))
+    assert {"tag:hotpot", "tag:dumplings"} <= keys
+    assert await NoteNeighbour.filter(note_id=second.id, neighbour_id=first.id).exists()

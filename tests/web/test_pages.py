@@ -48,7 +48,8 @@ async def test_compose_shows_note_serves_media_and_deletes(
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in served.headers["Content-Security-Policy"]
     assert "max-age" in served.headers["Cache-Control"]
-    grid = await (await client.get("/")).get_data(as_text=True)
+    # Explore never shows you your own notes; the Following grid includes them.
+    grid = await (await client.get("/following")).get_data(as_text=True)
     assert f"/media/{media.file_key}/thumb" in grid and "data-blurhash" in grid
     deleted = await client.post(f"/notes/{note.id}/delete", form={"csrf_token": token})
     assert deleted.status_code == 302

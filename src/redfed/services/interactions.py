@@ -12,9 +12,12 @@ from tortoise.transactions import in_transaction
 from redfed.activitypub import uris
 from redfed.errors import NotFound
 from redfed.ids import new_id
-from redfed.models import Account, Collect, FeedEvent, Like, Note, NotificationKind
+from redfed.models import Account, Collect, Like, Note, NotificationKind
 from redfed.runtime import Runtime
 from redfed.services import outbox
+from redfed.services.feed.events import record_event
+from redfed.services.feed.types import FeedEvent as FeedEventKind
+from redfed.services.feed.types import FeedSettings
 from redfed.services.notes import NoteDraft, create_local_note
 from redfed.services.notifications import notify
 from redfed.services.visibility import require_visible
@@ -25,10 +28,13 @@ async def _author(note: Note) -> Account:
     return author
 
 
-async def _record(account: Account, note: Note, kind: str) -> None:
-    """An engagement signal for the interest feed (local accounts only)."""
+async def _record(account: Account, note: Note, kind: FeedEventKind) -> None:
+    """An engagement signal for the interest feed (local accounts only): stored, and applied to
+    the person's interests, the note's engagement and the co-engagement neighbours."""
     if account.is_local:
-        await FeedEvent.create(account=account, note=note, author_id=note.account_id, kind=kind)  # type: ignore[attr-defined]
+        # The admin's feed knobs (α, new-creator share) only matter when ranking, so the code
+        # defaults are the right settings for recording.
+        await record_event(account, kind, note, FeedSettings())
 
 
 async def like_note(rt: Runtime, account: Account, note: Note) -> Like:
@@ -47,7 +53,7 @@ async def like_note(rt: Runtime, account: Account, note: Note) -> Like:
         )
         await Note.filter(id=note.id).update(likes_count=F("likes_count") + 1)
         await notify(await _author(note), NotificationKind.LIKE, account, note)
-        await _record(account, note, "like")
+        await _record(account, note, FeedEventKind.LIKE)
         await outbox.note_liked(like)
     return like
 
@@ -72,7 +78,7 @@ async def collect_note(account: Account, note: Note) -> Collect:
     async with in_transaction():
         collect = await Collect.create(account=account, note=note)
         await Note.filter(id=note.id).update(collects_count=F("collects_count") + 1)
-        await _record(account, note, "collect")
+        await _record(account, note, FeedEventKind.COLLECT)
     return collect
 
 
@@ -89,7 +95,7 @@ async def uncollect_note(account: Account, note: Note) -> bool:
 async def comment_on_note(rt: Runtime, account: Account, parent: Note, text: str) -> Note:
     """A comment is a reply note; replies to comments share the thread's root."""
     comment = await create_local_note(rt, account, NoteDraft(text=text), in_reply_to=parent)
-    await _record(account, parent, "comment")
+    await _record(account, parent, FeedEventKind.COMMENT)
     return comment
 
 
