@@ -38,7 +38,8 @@ def main() -> int:
     for extra in args.merge:
         with extra.open("rb") as fh:
             for message in read_po(fh, locale="zh"):
-                if message.id and message.string and not catalogue.get(message.id, message.context):
+                existing = catalogue.get(message.id, message.context)
+                if message.id and message.string and (existing is None or not existing.string):
                     catalogue[message.id] = message
     with tempfile.TemporaryDirectory() as tmp:
         pot_path = Path(tmp) / "messages.pot"
@@ -56,8 +57,10 @@ def main() -> int:
     for message_id in missing:
         print(f"untranslated: {message_id!r}")
     print(f"{len(catalogue)} strings, {len(missing)} untranslated")
-    for extra in args.merge:
-        extra.unlink()
+    # The fragments are merged now; keep them if anything is still missing, for a second look.
+    if not missing:
+        for extra in args.merge:
+            extra.unlink()
     return 0
 
 
