@@ -34,3 +34,20 @@ def test_mastodon_note_details() -> None:
 def test_gotosocial_key_document() -> None:
     doc = json.loads((FIXTURES / "gotosocial_key.json").read_text())
     assert parse_key_document(doc)[2] == "https://gts.example/users/ben"
+
+
+def test_a_redfed_note_title_is_not_shown_twice() -> None:
+    # redfed repeats the title as a bold lead paragraph for Mastodon, which ignores `name`.
+    doc = {
+        "id": "https://a.example/users/mei/notes/1",
+        "type": "Note",
+        "attributedTo": "https://a.example/users/mei",
+        "name": "成都火锅 & more",
+        "content": "<p><strong>成都火锅 &amp; more</strong></p><p>Spicy!</p>",
+    }
+    parsed = parse_note(doc)
+    assert parsed.title == "成都火锅 & more"
+    assert parsed.content_html == "<p>Spicy!</p>"
+    # A Mastodon note whose first paragraph merely looks similar keeps its content.
+    other = {**doc, "name": "", "content": "<p><strong>Bold start</strong></p><p>text</p>"}
+    assert parse_note(other).content_html.startswith("<p><strong>Bold start")

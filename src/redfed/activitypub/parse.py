@@ -6,6 +6,7 @@ attachment URLs http(s) only (SSRF-07). Authority checks are the inbox handlers'
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -192,13 +193,14 @@ def parse_note(doc: dict[str, Any]) -> ParsedNote:
     tags = [
         t for t in as_list(doc.get("tag"))[: MAX_TAGS + MAX_MENTIONS * 4] if isinstance(t, dict)
     ]
+    title = _title(doc, kind)
     return ParsedNote(
         uri=uri,
         type=kind,
         url=_link(doc.get("url")),
         attributed_to=author,
-        title=_title(doc, kind),
-        content_html=sanitize_html(content),
+        title=title,
+        content_html=_without_title_lead(sanitize_html(content), title),
         summary=text(doc.get("summary"), limit=MAX_SUMMARY),
         sensitive=doc.get("sensitive") is True,
         language=language,
@@ -211,6 +213,15 @@ def parse_note(doc: dict[str, Any]) -> ParsedNote:
         hashtags=tuple(normalize_tags(_tag_names(tags), limit=MAX_TAGS)),
         mentions=tuple(unique(_mentions(tags))[:MAX_MENTIONS]),
     )
+
+
+def _without_title_lead(content_html: str, title: str) -> str:
+    """Drop a leading `<p><strong>title</strong></p>`: redfed (and servers like it) repeat the
+    title there for Mastodon, which ignores `name`; we show `name` as the title already."""
+    if not title:
+        return content_html
+    lead = f"<p><strong>{html.escape(title, quote=False)}</strong></p>"
+    return content_html[len(lead):].lstrip() if content_html.startswith(lead) else content_html
 
 
 def _title(doc: dict[str, Any], kind: str) -> str:
