@@ -11,10 +11,13 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from redfed.config import Settings
 from redfed.errors import ValidationError
-from redfed.services.media_processing import ProcessedImage, process_image
+
+if TYPE_CHECKING:
+    from redfed.services.media_processing import ProcessedImage
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,9 @@ async def store_photos(settings: Settings, uploads: Sequence[PhotoUpload]) -> li
 
 
 async def _store_one(settings: Settings, upload: PhotoUpload) -> StoredPhoto:
+    # Pillow and blurhash load on the first upload: ~3.5 MB that an idle server need not hold.
+    from redfed.services.media_processing import process_image  # noqa: PLC0415
+
     image = await asyncio.to_thread(
         process_image, upload.data, max_pixels=settings.media.max_pixels
     )
