@@ -21,7 +21,6 @@ from .events import seen_note_ids
 from .explain import explain
 from .profile import InterestProfile, empty_profile, profile_from_interests
 from .rerank import rerank
-from .scoring import score_candidates
 from .signals import feed_settings, load_config, load_profile
 from .types import Candidate, FeedSettings, Reason
 
@@ -70,6 +69,9 @@ async def explore_page(
     now: datetime | None = None,
 ) -> ExplorePage:
     """One page of Explore for `viewer` (None: anonymous, non-personalised)."""
+    # numpy (~10 MB resident) loads with the first Explore page, not at start-up.
+    from .scoring import score_candidates  # noqa: PLC0415
+
     now = now or datetime.now(UTC)
     user = await User.get_or_none(account_id=viewer.id) if viewer is not None else None
     if user is not None and user.feed_mode == "chronological":
