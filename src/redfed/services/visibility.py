@@ -6,6 +6,12 @@ listings. Invisible means "not found" to callers (PRIV-07): never a 403 that lea
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
@@ -119,6 +125,74 @@ async def visible_notes_query(
     if public_listing:
         return query
     return query.filter(_audience(viewer))
+
+
+def ids_in_sql(column: str, ids: Sequence[int]) -> tuple[str, object]:
+    """`column` IN the ids, as one SQL condition with one parameter (placeholder `{}`):
+    PostgreSQL `= ANY($n)`, SQLite a JSON array through json_each. Building 1,000 separate
+    placeholders through the query builder cost ≈ 10 ms a query."""
+    values = [int(i) for i in ids]
+    if connections.get("default").capabilities.dialect == "postgres":
+        return f"{column} = ANY({{}}::bigint[])", values
+    return f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(values)  # noqa: S608
+
+
+async def raw_rows(sql: str, params: Sequence[object]) -> list[Sequence[Any]]:
+    """Run `sql` whose placeholders are `{}` on the default connection; rows as tuples."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        sql = sql.format(*(f"${n}" for n in range(1, len(params) + 1)))
+    else:
+        sql = sql.format(*("?" for _ in params))
+    _count, rows = await conn.execute_query(sql, list(params))
+    return [tuple(r) for r in rows]
+
+
+def as_datetime(value: Any) -> datetime:
+    """A timestamp column read raw: PostgreSQL gives datetimes, SQLite ISO strings."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+# The columns public_listing_rows' rules need (n = notes, a = the author's account).
+_BY_ID_RULES = "n.visibility, n.account_id, a.suspended_at, a.silenced, a.domain"
+
+
+async def public_listing_rows(
+    viewer: Account | None, ids: Sequence[int], columns: str
+) -> list[Sequence[Any]]:
+    """`columns` (SQL over `n` = notes and `a` = author accounts) of those of `ids` that
+    `visible_notes_query(viewer, public_listing=True)` would list: the same rules, for a
+    known set of ids (Explore's candidates).
+
+    The rows are read by primary key and the rules checked here, in this module: with the
+    rules in the WHERE clause SQLite walks the (visibility, in_reply_to_id) index over every
+    public note instead of looking the ids up (≈ 130 ms for 1,000 ids at 100k notes). Raw
+    SQL: converting 1,000 rows of datetimes through the ORM cost ≈ 40 ms.
+    """
+    if not ids:
+        return []
+    domains = set(await _domains(DomainSeverity.SUSPEND, DomainSeverity.SILENCE))
+    hidden = set(await hidden_account_ids(viewer))
+    cond, param = ids_in_sql("n.id", ids)
+    rows = await raw_rows(
+        # Every fragment is a constant of the code; the ids travel as one parameter.
+        f"SELECT {_BY_ID_RULES}, {columns} FROM notes n "  # noqa: S608
+        f"JOIN accounts a ON a.id = n.account_id WHERE {cond}",
+        [param],
+    )
+    out = []
+    for row in rows:
+        visibility, author, suspended_at, silenced, domain = row[:5]
+        if (
+            visibility == Visibility.PUBLIC
+            and suspended_at is None
+            and not silenced
+            and (domain is None or domain not in domains)
+            and int(author) not in hidden
+        ):
+            out.append(row[5:])
+    return out
 
 
 def _audience(viewer: Account | None) -> Q:

@@ -6,11 +6,16 @@ Retrieval only finds ids and why; filtering (visibility, mutes, seen…) happens
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
 from tortoise.expressions import Q
+from tortoise.signals import post_save
 
 from redfed.ids import min_id_for
 from redfed.models import FeedEvent, Note, NoteNeighbour, NoteTag, Tag, TrendingNote, Visibility
@@ -26,6 +31,8 @@ from .types import (
 from .types import (
     FeedEvent as Kind,
 )
+
+log = logging.getLogger(__name__)
 
 FRESH_DAYS = 30  # how far back interest and popularity retrieval look
 SMALL_CREATOR_FOLLOWERS = 1000  # RedNote's stated aim: traffic to creators under 1,000 followers
@@ -95,26 +102,158 @@ async def by_trending(languages: Sequence[str], limit: int) -> list[int]:
 
 
 async def by_new_creators(since: int, now: datetime, limit: int) -> list[int]:
-    """Fresh public notes of small (few followers) or new accounts."""
-    small = Q(account__followers_count__lt=SMALL_CREATOR_FOLLOWERS) | Q(
-        account__created_at__gte=now - timedelta(days=NEW_CREATOR_DAYS)
-    )
-    return await _ids(
-        Note.filter(small, _TOP_LEVEL, id__gte=since, visibility=Visibility.PUBLIC)
-        .order_by("-id")
-        .limit(limit)
-        .values_list("id", flat=True)
-    )
+    """Fresh public notes of small (few followers) or new accounts (from the shared pools)."""
+    pools = await _current_pools(now)
+    return [i for i in pools.new_creators if i >= since][:limit]
 
 
 async def by_popularity(since: int, limit: int) -> list[int]:
     """The most engaged fresh notes: the non-personalised backbone (and all anonymous get)."""
-    return await _ids(
-        Note.filter(_TOP_LEVEL, id__gte=since, visibility=Visibility.PUBLIC)
-        .order_by("-engagement", "-id")
-        .limit(limit)
+    pools = await _current_pools(datetime.now(UTC))
+    return [i for _e, i in pools.popular if i >= since][:limit]
+
+
+# --- viewer-independent pools ---------------------------------------------------------------
+# Popular and new-creator retrieval do not depend on the viewer but sorted the notes table on
+# every request (≈ 130 ms at 100k notes on SQLite). They are kept here per process: rebuilt
+# every POOL_TTL (in the background once built), and topped up on each request with the
+# notes posted since (a primary-key range, a handful of rows). Staleness only changes which
+# candidates are considered: eligibility is always checked on the live rows afterwards.
+
+POOL_TTL = 120.0  # seconds between full rebuilds
+POOL_SIZE = 1000  # ≥ gather's default limit: the popular pool serves anonymous pages alone
+NEW_POOL_SIZE = 500
+_TOP_UP_MAX = 2000  # more fresh notes than this since the last build: rebuild instead
+
+
+@dataclass
+class _Pools:
+    conn: object  # the database client the pools were read from (tests reopen databases)
+    built: float  # time.monotonic() of the full build
+    high_id: int  # the newest note id looked at
+    popular: list[tuple[float, int]]  # (engagement, id), best first
+    new_creators: list[int]  # newest first
+
+
+_pools: _Pools | None = None
+_rebuilding: set[asyncio.Task[None]] = set()
+_pending: set[int] = set()  # ids saved in this process since the last full build
+
+
+def reset_pools() -> None:
+    """Forget the cached pools (the next request rebuilds them)."""
+    global _pools
+    _pools = None
+
+
+async def _current_pools(now: datetime) -> _Pools:
+    global _pools
+    conn = connections.get("default")
+    pools = _pools
+    if pools is None or pools.conn is not conn:
+        pools = _pools = await _build_pools(conn, now)
+        return pools
+    if time.monotonic() - pools.built > POOL_TTL and not _rebuilding:
+        task = asyncio.create_task(_rebuild_in_background(conn, now))
+        _rebuilding.add(task)
+        task.add_done_callback(_rebuilding.discard)
+    if not await _top_up(pools, now):
+        pools = _pools = await _build_pools(conn, now)
+    return pools
+
+
+async def _rebuild_in_background(conn: object, now: datetime) -> None:
+    global _pools
+    try:
+        fresh = await _build_pools(conn, now)
+    except Exception:  # a failed refresh keeps the old pools; the next request retries
+        log.exception("feed.pools_rebuild_failed")
+        return
+    if _pools is not None and _pools.conn is conn:
+        _pools = fresh
+
+
+async def _build_pools(conn: object, now: datetime) -> _Pools:
+    _pending.clear()  # the build reads every note as it is now
+    since = min_id_for(now - timedelta(days=FRESH_DAYS))
+    public = Note.filter(_TOP_LEVEL, id__gte=since, visibility=Visibility.PUBLIC)
+    high = await _ids(Note.all().order_by("-id").limit(1).values_list("id", flat=True))
+    popular = (
+        await public.order_by("-engagement", "-id").limit(POOL_SIZE).values_list("engagement", "id")
+    )
+    new = await _ids(
+        public.filter(_small_or_new(now))
+        .order_by("-id")
+        .limit(NEW_POOL_SIZE)
         .values_list("id", flat=True)
     )
+    return _Pools(
+        conn=conn,
+        built=time.monotonic(),
+        high_id=high[0] if high else 0,
+        popular=[(float(e), int(i)) for e, i in popular],
+        new_creators=new,
+    )
+
+
+def _small_or_new(now: datetime) -> Q:
+    return Q(account__followers_count__lt=SMALL_CREATOR_FOLLOWERS) | Q(
+        account__created_at__gte=now - timedelta(days=NEW_CREATOR_DAYS)
+    )
+
+
+@post_save(Note)
+async def _note_saved(
+    sender: type[Note], instance: Note, created: bool, using_db: object, update_fields: object
+) -> None:
+    """Notes saved in this process are re-read by the next top-up even when their id is older
+    than the pools' newest (a back-dated id, an edit to public, new engagement). Writes from
+    other processes or raw SQL wait for the next rebuild (≤ POOL_TTL)."""
+    if len(_pending) < _TOP_UP_MAX:
+        _pending.add(int(instance.id))
+
+
+async def _top_up(pools: _Pools, now: datetime) -> bool:
+    """Merge the notes posted since the last look; False when there are too many (rebuild).
+
+    Filtered here, not in SQL: with `visibility = ?` in the WHERE, SQLite walks the
+    (visibility, in_reply_to_id) index over every public note instead of the id range.
+    """
+    query = Note.filter(Q(id__gt=pools.high_id) | Q(id__in=sorted(_pending)))
+    rows = (
+        await query.order_by("id")
+        .limit(_TOP_UP_MAX)
+        .values_list(
+            "id",
+            "engagement",
+            "visibility",
+            "in_reply_to_id",
+            "in_reply_to_uri",
+            "account__followers_count",
+            "account__created_at",
+        )
+    )
+    if len(rows) >= _TOP_UP_MAX or len(_pending) >= _TOP_UP_MAX:
+        return False
+    if not rows:
+        return True
+    new_since = now - timedelta(days=NEW_CREATOR_DAYS)
+    seen = {int(r[0]) for r in rows}
+    fresh = [r for r in rows if r[2] == Visibility.PUBLIC and r[3] is None and r[4] == ""]
+    popular = [ei for ei in pools.popular if ei[1] not in seen]
+    popular += [(float(r[1]), int(r[0])) for r in fresh]
+    pools.popular = sorted(popular, key=lambda ei: (-ei[0], -ei[1]))[:POOL_SIZE]
+    small = [
+        int(r[0]) for r in fresh if r[5] < SMALL_CREATOR_FOLLOWERS or _aware(r[6]) >= new_since
+    ]
+    newest = small + [i for i in pools.new_creators if i not in seen]
+    pools.new_creators = sorted(newest, reverse=True)[:NEW_POOL_SIZE]
+    pools.high_id = max(pools.high_id, max(seen))
+    return True
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def gather(

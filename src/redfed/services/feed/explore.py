@@ -8,13 +8,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from tortoise.expressions import Q, Subquery
+from typing import Any
 
 from redfed.config import Settings
-from redfed.models import Account, AuthorEngagement, ExploreSession, Follow, Note, NoteTag, User
+from redfed.models import Account, ExploreSession, Follow, Note, User
 from redfed.services.timelines import explore_newest
-from redfed.services.visibility import visible_notes_query
+from redfed.services.visibility import as_datetime, ids_in_sql, public_listing_rows, raw_rows
 
 from .candidates import NEW_CREATOR_DAYS, SMALL_CREATOR_FOLLOWERS, Retrieved, gather
 from .events import seen_note_ids
@@ -27,7 +26,6 @@ from .types import Candidate, FeedSettings, Reason
 PAGE_SIZE = 20
 SEEN_DAYS = 7
 MAX_SHOWN = 2000  # a session remembers at most this many cards (≈ 100 pages)
-_TOP_LEVEL = Q(in_reply_to_id__isnull=True, in_reply_to_uri="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +41,11 @@ class _Row:
     author_created_at: datetime
 
 
-_ROW_COLUMNS = (
-    "id",
-    "account_id",
-    "language",
-    "published_at",
-    "engagement",
-    "account__followers_count",
-    "account__created_at",
+# The candidate's ranking columns (0–6, as _Row), then Explore's own rules (7–11), checked in
+# Python on the rows read by id (see visibility.public_listing_rows).
+_COLUMNS = (
+    "n.id, n.account_id, n.language, n.published_at, n.engagement, a.followers_count,"
+    " a.created_at, n.in_reply_to_id, n.in_reply_to_uri, a.discoverable, n.local, n.sensitive"
 )
 
 
@@ -151,22 +146,55 @@ async def _eligible(
     ids = [i for i in found.sources if i not in skip]
     if not ids:
         return []
-    query = (await visible_notes_query(viewer, public_listing=True)).filter(
-        _TOP_LEVEL, id__in=ids, account__discoverable=True
-    )
-    if viewer is not None:
-        query = query.exclude(account_id=viewer.id)
+    rows = await public_listing_rows(viewer, ids, _COLUMNS)
+    kept = _wanted(rows, viewer.id if viewer is not None else None, user, languages)
     policy = (await load_config(settings)).remote_in_explore
     if policy == "none":
-        query = query.filter(local=True)
+        kept = [r for r in kept if r[10]]
     elif policy == "followed":
-        followed_by_locals = Follow.filter(follower__domain__isnull=True).values("followee_id")
-        query = query.filter(Q(local=True) | Q(account_id__in=Subquery(followed_by_locals)))
-    if not (user is not None and user.show_sensitive):
-        query = query.filter(sensitive=False)
-    if languages and not (user is not None and user.auto_translate):
-        query = query.filter(Q(language__in=list(languages)) | Q(language=""))
-    return [_Row(*row) for row in await query.values_list(*_ROW_COLUMNS)]
+        followed = await _followed_by_locals({int(r[1]) for r in kept if not r[10]})
+        kept = [r for r in kept if r[10] or int(r[1]) in followed]
+    return [
+        _Row(
+            int(r[0]),
+            int(r[1]),
+            r[2] or "",
+            as_datetime(r[3]),
+            float(r[4]),
+            int(r[5]),
+            as_datetime(r[6]),
+        )
+        for r in kept
+    ]
+
+
+def _wanted(
+    rows: list[Sequence[Any]], viewer_id: int | None, user: User | None, languages: Sequence[str]
+) -> list[Sequence[Any]]:
+    """Explore's own rules: top-level, discoverable author, not the viewer's own, sensitive
+    only when asked for, and a language the person reads (unless they auto-translate)."""
+    show_sensitive = user is not None and user.show_sensitive
+    translate = user is not None and user.auto_translate
+    langs = set(languages) if languages and not translate else None
+    return [
+        r
+        for r in rows
+        if r[7] is None
+        and r[8] == ""
+        and r[9]
+        and r[1] != viewer_id
+        and (show_sensitive or not r[11])
+        and (langs is None or r[2] == "" or r[2] in langs)
+    ]
+
+
+async def _followed_by_locals(author_ids: set[int]) -> set[int]:
+    if not author_ids:
+        return set()
+    rows = await Follow.filter(
+        follower__domain__isnull=True, followee_id__in=list(author_ids)
+    ).values_list("followee_id", flat=True)
+    return {int(i) for i in rows}  # type: ignore[call-overload]
 
 
 async def _candidates(rows: list[_Row], found: Retrieved, now: datetime) -> list[Candidate]:
@@ -174,14 +202,15 @@ async def _candidates(rows: list[_Row], found: Retrieved, now: datetime) -> list
         return []
     ids = [r.id for r in rows]
     tags: dict[int, set[str]] = {}
-    for note_id, name in await NoteTag.filter(note_id__in=ids).values_list("note_id", "tag__name"):
+    cond, param = ids_in_sql("nt.note_id", ids)
+    # Constant SQL; the ids travel as one parameter (see visibility.ids_in_sql).
+    join = "note_tags nt JOIN tags t ON t.id = nt.tag_id"
+    sql = f"SELECT nt.note_id, t.name FROM {join} WHERE {cond}"  # noqa: S608
+    for note_id, name in await raw_rows(sql, [param]):
         tags.setdefault(int(note_id), set()).add(str(name))
-    authors = list({r.author_id for r in rows})
-    author_eng = dict(
-        await AuthorEngagement.filter(account_id__in=authors).values_list(
-            "account_id", "engagement"
-        )
-    )
+    cond, param = ids_in_sql("account_id", list({r.author_id for r in rows}))
+    sql = f"SELECT account_id, engagement FROM feed_author_engagement WHERE {cond}"  # noqa: S608
+    author_eng = {int(a): float(e) for a, e in await raw_rows(sql, [param])}
     new_since = now - timedelta(days=NEW_CREATOR_DAYS)
     out = []
     for r in rows:
