@@ -1,5 +1,5 @@
-"""Settings pages: profile (name, bio, images, languages, interests, locked), account (UI
-language, password) and the language switch in the top bar (which works logged out too)."""
+"""Settings pages: profile (name, bio, images, languages, interests, locked), account (reading
+preferences), password, interface language, and the top bar's language switch (works logged out)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from quart import Blueprint, Response, flash, g, redirect, render_template, requ
 
 from redfed.content.hashtags import normalize_tags
 from redfed.errors import RedfedError, ValidationError
+from redfed.models import User
 from redfed.services import accounts, profiles, sessions
 from redfed.web import security
 from redfed.web.i18n import LANGUAGE_COOKIE
@@ -73,9 +74,9 @@ async def profile_save() -> Any:
     return redirect("/settings/profile")
 
 
-async def _render_account(errors: dict[str, str], status: int = 200) -> Response:
+async def _render(template: str, errors: dict[str, str], status: int = 200) -> Response:
     return _page(await render_template(
-        "settings/account.html", errors=errors,
+        template, errors=errors,
         min_password_length=_settings().registration.min_password_length,
     ), status)
 
@@ -83,7 +84,30 @@ async def _render_account(errors: dict[str, str], status: int = 200) -> Response
 @bp.get("/account")
 @security.login_required
 async def account_form() -> Any:
-    return await _render_account({})
+    return await _render("settings/account.html", {})
+
+
+@bp.post("/account")
+@security.login_required
+async def account_save() -> Any:
+    form = await security.read_form()
+    auto_translate = form.get("auto_translate") == "on"
+    # One preference flag of the viewer's own row: no rule beyond "a user sets their own".
+    await User.filter(id=g.viewer_user.id).update(auto_translate=auto_translate)
+    await flash(_("Your preferences are saved."))
+    return redirect("/settings/account")
+
+
+@bp.get("/password")
+@security.login_required
+async def password_form() -> Any:
+    return await _render("settings/password.html", {})
+
+
+@bp.get("/language")
+@security.login_required
+async def language_form() -> Any:
+    return await _render("settings/language.html", {})
 
 
 @bp.post("/locale")
@@ -93,10 +117,10 @@ async def locale_save() -> Any:
     try:
         await profiles.set_ui_locale(_settings(), g.viewer_user, str(form.get("locale", "")))
     except ValidationError as exc:
-        return await _render_account({"locale": _(exc.public_message)}, 422)
+        return await _render("settings/language.html", {"locale": _(exc.public_message)}, 422)
     g.locale = None  # the confirmation below is already in the new language
     await flash(_("Your language is saved."))
-    return redirect("/settings/account")
+    return redirect("/settings/language")
 
 
 @bp.post("/password")
@@ -105,7 +129,9 @@ async def password_save() -> Any:
     form = await security.read_form()
     new = str(form.get("new_password", ""))
     if new != str(form.get("confirm_password", "")):
-        return await _render_account({"confirm_password": _("The passwords do not match.")}, 422)
+        return await _render(
+            "settings/password.html", {"confirm_password": _("The passwords do not match.")}, 422
+        )
     token = request.cookies.get(security.SESSION_COOKIE, "")
     try:
         await accounts.change_password(
@@ -116,9 +142,9 @@ async def password_save() -> Any:
         if exc.status >= 500:
             raise
         field = getattr(exc, "field", None) or "form"
-        return await _render_account({field: _(exc.public_message)}, exc.status)
+        return await _render("settings/password.html", {field: _(exc.public_message)}, exc.status)
     await flash(_("Your password is changed. Other devices were logged out."))
-    return redirect("/settings/account")
+    return redirect("/settings/password")
 
 
 @bp.post("/language")
