@@ -89,6 +89,21 @@ async def test_a_cached_key_that_stops_verifying_is_refetched_once(
     assert response.status_code == 202 and remote.hits("/users/bob") - fetches == 1
 
 
+async def test_a_new_key_stored_by_another_process_is_used_without_a_fetch(
+    client, worker, remote: FakeInstance, alice
+) -> None:
+    # Given bob's old key in memory, and his new key already stored by another process
+    bob = remote.add_actor("bob")
+    assert (await _create(client, worker, remote, bob))[0].status_code == 202
+    bob.rotate_key()
+    await Account.filter(uri=bob.uri).update(public_key_pem=bob.public_pem)
+    fetches = remote.hits("/users/bob")
+    # When bob signs with the new key, the database (second level) answers: no fetch
+    response, uri = await _create(client, worker, remote, bob)
+    assert response.status_code == 202 and await Note.exists(uri=uri)
+    assert remote.hits("/users/bob") == fetches
+
+
 async def test_enqueue_duplicate_keeps_the_transaction_and_stores_a_claimable_job(
     db: str,
 ) -> None:

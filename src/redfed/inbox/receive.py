@@ -142,15 +142,18 @@ async def _authenticate(
 
 
 async def verify_signature(rt: Runtime, signed: SignedRequest) -> Signer:
-    """Verify with the known key; on failure refresh it once, unless its host is cooling off."""
-    known = await _known_key(rt, signed.key_id)
-    if known is not None and known.public_key_pem:
-        try:
-            verify_signed_request(signed, known.public_key_pem)
-            _remember_key(rt, signed.key_id, known)
-            return known
-        except SignatureError:
-            _forget_key(rt, signed.key_id)  # maybe a rotated key (SIG-17): refresh once below
+    """Verify with the known key (memory, then database); on failure refresh it once, unless
+    its host is cooling off."""
+    cached = _cached_key(rt, signed.key_id)
+    if cached is not None:
+        if _verifies(signed, cached):
+            return cached
+        _forget_key(rt, signed.key_id)  # maybe a rotated key (SIG-17)
+    # Also after a cache miss-verify: another process may have stored the new key already.
+    stored = await _stored_key(signed.key_id)
+    if stored is not None and stored != cached and _verifies(signed, stored):
+        _remember_key(rt, signed.key_id, stored)
+        return stored
     source = host_of(signed.key_id)
     if _cooling_off(rt, source):
         raise SignatureError("Verification failed", detail=f"{source} is cooling off")
@@ -167,17 +170,34 @@ async def verify_signature(rt: Runtime, signed: SignedRequest) -> Signer:
     return fresh
 
 
-async def _known_key(rt: Runtime, key_id: str) -> Signer | None:
-    """The key's owner from memory (LRU, KEY_CACHE_SECONDS), else from the database."""
+def _verifies(signed: SignedRequest, signer: Signer) -> bool:
+    if not signer.public_key_pem:
+        return False
+    try:
+        verify_signed_request(signed, signer.public_key_pem)
+    except SignatureError:
+        return False
+    return True
+
+
+def _cached_key(rt: Runtime, key_id: str) -> Signer | None:
+    """The key's owner from memory (LRU, entries live KEY_CACHE_SECONDS)."""
     cache: OrderedDict[str, tuple[Signer, float]] = rt.state.setdefault(_KEYS, OrderedDict())
     hit = cache.get(key_id)
-    if hit is not None and hit[1] > time.monotonic():
-        cache.move_to_end(key_id)
-        return hit[0]
-    rows = await Account.filter(public_key_id=key_id, domain__not_isnull=True).values_list(
-        "uri", "domain", "public_key_pem", "suspended_at"
+    if hit is None or hit[1] <= time.monotonic():
+        return None
+    cache.move_to_end(key_id)
+    return hit[0]
+
+
+async def _stored_key(key_id: str) -> Signer | None:
+    """The key's owner from the database; two owners of one key id are refetched instead."""
+    rows = (
+        await Account.filter(public_key_id=key_id, domain__not_isnull=True)
+        .limit(2)
+        .values_list("uri", "domain", "public_key_pem", "suspended_at")
     )
-    return Signer(*rows[0]) if rows else None
+    return Signer(*rows[0]) if len(rows) == 1 else None
 
 
 def _remember_key(rt: Runtime, key_id: str, signer: Signer) -> None:
@@ -188,8 +208,9 @@ def _remember_key(rt: Runtime, key_id: str, signer: Signer) -> None:
     if signer.suspended_at is not None:
         cache.pop(key_id, None)
         return
-    if key_id not in cache or cache[key_id][0] != signer:
-        cache[key_id] = (signer, time.monotonic() + KEY_CACHE_SECONDS)
+    entry, now = cache.get(key_id), time.monotonic()
+    if entry is None or entry[0] != signer or entry[1] <= now:  # new, changed or re-read
+        cache[key_id] = (signer, now + KEY_CACHE_SECONDS)
     cache.move_to_end(key_id)
     while len(cache) > KEY_CACHE_SIZE:
         cache.popitem(last=False)
