@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from redfed.inbox.intake import JobIntake
-from redfed.models import Account, DomainBlock, DomainSeverity, Job, Note, NoteTag, Tag
+from redfed.models import Account, DomainBlock, DomainSeverity, Job, Note, NoteTag, Tag, Visibility
 from redfed.services import jobs, moderation
 from redfed.services.moderation import block_domain, is_suspended_domain, unblock_domain
 from tests.federation_in.conftest import snapshot
@@ -190,3 +190,39 @@ async def test_a_reply_stored_before_its_parent_is_linked_when_the_parent_comes(
     assert stored_reply.in_reply_to_id == stored_parent.id
     assert stored_reply.root_id == stored_parent.id
     assert (await Account.get(uri=bob.uri)).notes_count == 2
+
+
+async def test_unsigned_post_from_a_suspended_domain_is_dropped_quietly(
+    client, remote: FakeInstance, alice
+) -> None:
+    # The actor's domain is checked also when the signature cannot even be parsed (202, as before)
+    bob = remote.add_actor("bob")
+    await block_domain(remote.domain)
+    before = await snapshot()
+    activity = remote.activity(bob, "Create", remote.note(bob))
+    response = await client.post("/inbox", json=activity)
+    assert response.status_code == 202
+    assert await snapshot() == before and remote.requests == []
+    # while an unsigned post from anywhere else is refused
+    other = remote.activity(bob, "Create", remote.note(bob))
+    other["actor"] = "https://elsewhere.example/users/x"
+    assert (await client.post("/inbox", json=other)).status_code == 401
+
+
+async def test_an_actor_update_is_seen_by_the_next_activity_at_once(
+    client, worker, remote: FakeInstance, alice
+) -> None:
+    # Given bob's row read for a first Create (and kept briefly for his next activities)
+    bob = remote.add_actor("bob")
+    assert (await _create(client, worker, remote, bob))[0].status_code == 202
+    # When bob moves his followers collection and says so in an Update
+    bob.extra["followers"] = f"{bob.uri}/fans"
+    update = remote.activity(bob, "Update", bob.document())
+    assert (await remote.post(client, bob, "/inbox", update)).status_code == 202
+    await worker.run_until_idle()
+    # Then a note to the new collection is understood as followers-only right away
+    note = remote.note(bob, to=[f"{bob.uri}/fans"], cc=[])
+    activity = remote.activity(bob, "Create", note)
+    assert (await remote.post(client, bob, "/inbox", activity)).status_code == 202
+    await worker.run_until_idle()
+    assert (await Note.get(uri=note["id"])).visibility == Visibility.FOLLOWERS

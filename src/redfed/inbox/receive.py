@@ -31,7 +31,7 @@ from redfed.models import Account, Job
 from redfed.runtime import Runtime
 from redfed.services import remote_accounts
 from redfed.services.jobs import utcnow
-from redfed.services.moderation import is_suspended_domain
+from redfed.services.moderation import first_suspended, is_suspended_domain
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +117,23 @@ async def _authenticate(
     rt: Runtime, request: InboxRequest, doc: dict[str, Any], actor: str
 ) -> Signer:
     """The verified signer, who must be the activity's actor (SIG-14)."""
-    if await is_suspended_domain(host_of(actor)):
-        raise Dropped("actor domain suspended")
-    signed = parse_signed_request(
-        request.method,
-        request.path,
-        request.query,
-        request.headers,
-        request.body,
-        now=datetime.now(UTC),
-        expected_host=rt.settings.instance.domain,
-    )
-    if await is_suspended_domain(host_of(signed.key_id)):
-        raise Dropped("key domain suspended")  # SIG-13: no key fetch either
+    try:
+        signed = parse_signed_request(
+            request.method,
+            request.path,
+            request.query,
+            request.headers,
+            request.body,
+            now=datetime.now(UTC),
+            expected_host=rt.settings.instance.domain,
+        )
+    except SignatureError:
+        if await is_suspended_domain(host_of(actor)):  # dropped quietly, as a signed one is
+            raise Dropped("actor domain suspended") from None
+        raise
+    # One look at the block table for both hosts; SIG-13: no key fetch for a suspended one.
+    if await first_suspended(host_of(actor), host_of(signed.key_id)) is not None:
+        raise Dropped("actor or key domain suspended")
     if first_type(doc) == "Delete" and id_of(doc.get("object")) == actor:
         if not await Account.filter(uri=actor).exists():
             raise Dropped("Delete of an actor we never knew")  # its key is gone: no fetch
