@@ -19,6 +19,7 @@ from tortoise.signals import post_save
 
 from redfed.ids import min_id_for
 from redfed.models import FeedEvent, Note, NoteNeighbour, NoteTag, Tag, TrendingNote, Visibility
+from redfed.services.visibility import as_datetime, ids_in_sql, raw_rows
 
 from .coengagement import SEED_LIKES, neighbour_scores
 from .signals import recent_positive_ids
@@ -123,7 +124,11 @@ async def by_popularity(since: int, limit: int) -> list[int]:
 POOL_TTL = 120.0  # seconds between full rebuilds
 POOL_SIZE = 1000  # ≥ gather's default limit: the popular pool serves anonymous pages alone
 NEW_POOL_SIZE = 500
-_TOP_UP_MAX = 2000  # more fresh notes than this since the last build: rebuild instead
+_TOP_UP_MAX = 2000
+_TOP_UP_SQL = (
+    "SELECT n.id, n.engagement, n.visibility, n.in_reply_to_id, n.in_reply_to_uri,"
+    " a.followers_count, a.created_at FROM notes n JOIN accounts a ON a.id = n.account_id WHERE"
+)  # more fresh notes than this since the last build: rebuild instead
 
 
 @dataclass
@@ -219,20 +224,14 @@ async def _top_up(pools: _Pools, now: datetime) -> bool:
     Filtered here, not in SQL: with `visibility = ?` in the WHERE, SQLite walks the
     (visibility, in_reply_to_id) index over every public note instead of the id range.
     """
-    query = Note.filter(Q(id__gt=pools.high_id) | Q(id__in=sorted(_pending)))
-    rows = (
-        await query.order_by("id")
-        .limit(_TOP_UP_MAX)
-        .values_list(
-            "id",
-            "engagement",
-            "visibility",
-            "in_reply_to_id",
-            "in_reply_to_uri",
-            "account__followers_count",
-            "account__created_at",
-        )
+    # Two plain primary-key reads: with `id > ? OR id IN (…)` SQLite walked the whole table.
+    rows = await raw_rows(
+        f"{_TOP_UP_SQL} n.id > {{}} ORDER BY n.id LIMIT {_TOP_UP_MAX}", [pools.high_id]
     )
+    if _pending:
+        cond, param = ids_in_sql("n.id", sorted(_pending))
+        rows += await raw_rows(f"{_TOP_UP_SQL} {cond}", [param])
+        rows = list({r[0]: r for r in rows}.values())  # a pending note may also be new
     if len(rows) >= _TOP_UP_MAX or len(_pending) >= _TOP_UP_MAX:
         return False
     if not rows:
@@ -244,16 +243,12 @@ async def _top_up(pools: _Pools, now: datetime) -> bool:
     popular += [(float(r[1]), int(r[0])) for r in fresh]
     pools.popular = sorted(popular, key=lambda ei: (-ei[0], -ei[1]))[:POOL_SIZE]
     small = [
-        int(r[0]) for r in fresh if r[5] < SMALL_CREATOR_FOLLOWERS or _aware(r[6]) >= new_since
+        int(r[0]) for r in fresh if r[5] < SMALL_CREATOR_FOLLOWERS or as_datetime(r[6]) >= new_since
     ]
     newest = small + [i for i in pools.new_creators if i not in seen]
     pools.new_creators = sorted(newest, reverse=True)[:NEW_POOL_SIZE]
     pools.high_id = max(pools.high_id, max(seen))
     return True
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def gather(
