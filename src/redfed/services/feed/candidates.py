@@ -104,13 +104,19 @@ async def by_trending(languages: Sequence[str], limit: int) -> list[int]:
 
 async def by_new_creators(since: int, now: datetime, limit: int) -> list[int]:
     """Fresh public notes of small (few followers) or new accounts (from the shared pools)."""
-    pools = await _current_pools(now)
-    return [i for i in pools.new_creators if i >= since][:limit]
+    return _newest(await _current_pools(now), since, limit)
 
 
 async def by_popularity(since: int, limit: int) -> list[int]:
     """The most engaged fresh notes: the non-personalised backbone (and all anonymous get)."""
-    pools = await _current_pools(datetime.now(UTC))
+    return _most_engaged(await _current_pools(datetime.now(UTC)), since, limit)
+
+
+def _newest(pools: _Pools, since: int, limit: int) -> list[int]:
+    return [i for i in pools.new_creators if i >= since][:limit]
+
+
+def _most_engaged(pools: _Pools, since: int, limit: int) -> list[int]:
     return [i for _e, i in pools.popular if i >= since][:limit]
 
 
@@ -127,7 +133,7 @@ NEW_POOL_SIZE = 500
 _TOP_UP_MAX = 2000
 _TOP_UP_SQL = (
     "SELECT n.id, n.engagement, n.visibility, n.in_reply_to_id, n.in_reply_to_uri,"
-    " a.followers_count, a.created_at FROM notes n JOIN accounts a ON a.id = n.account_id WHERE"
+    " a.followers_count, a.created_at FROM {} n JOIN accounts a ON a.id = n.account_id"
 )  # more fresh notes than this since the last build: rebuild instead
 
 
@@ -225,12 +231,14 @@ async def _top_up(pools: _Pools, now: datetime) -> bool:
     (visibility, in_reply_to_id) index over every public note instead of the id range.
     """
     # Two plain primary-key reads: with `id > ? OR id IN (…)` SQLite walked the whole table.
-    rows = await raw_rows(
-        f"{_TOP_UP_SQL} n.id > {{}} ORDER BY n.id LIMIT {_TOP_UP_MAX}", [pools.high_id]
-    )
+    # The newest notes first, then their authors: joined before the LIMIT, PostgreSQL hashed
+    # the whole accounts table against a scan of notes (13–19 ms a request).
+    columns = "id, engagement, visibility, in_reply_to_id, in_reply_to_uri, account_id"
+    recent = f"(SELECT {columns} FROM notes WHERE id > {{}} ORDER BY id LIMIT {_TOP_UP_MAX})"  # noqa: S608
+    rows = await raw_rows(_TOP_UP_SQL.format(recent), [pools.high_id])
     if _pending:
         cond, param = ids_in_sql("n.id", sorted(_pending))
-        rows += await raw_rows(f"{_TOP_UP_SQL} {cond}", [param])
+        rows += await raw_rows(f"{_TOP_UP_SQL.format('notes')} WHERE {cond}", [param])
         rows = list({r[0]: r for r in rows}.values())  # a pending note may also be new
     if len(rows) >= _TOP_UP_MAX or len(_pending) >= _TOP_UP_MAX:
         return False
@@ -266,6 +274,7 @@ async def gather(
         out.add([i for i, (s, _) in out.coengagement.items() if s > 0], SOURCE_NEIGHBOURS)
         out.add(await by_interest(tag_weights, since, limit * 2 // 5), SOURCE_INTEREST)
     out.add(await by_trending(languages, limit // 5), SOURCE_TRENDING)
-    out.add(await by_new_creators(since, now, limit // 6), SOURCE_NEW_CREATOR)
-    out.add(await by_popularity(since, max(100, limit - len(out.sources))), SOURCE_POPULAR)
+    pools = await _current_pools(now)  # one top-up for both pools
+    out.add(_newest(pools, since, limit // 6), SOURCE_NEW_CREATOR)
+    out.add(_most_engaged(pools, since, max(100, limit - len(out.sources))), SOURCE_POPULAR)
     return out
