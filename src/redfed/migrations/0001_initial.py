@@ -218,7 +218,7 @@ class Migration(migrations.Migration):
                 ('boosts_count', fields.IntField(default=0)),
                 ('engagement', fields.FloatField(default=0.0)),
             ],
-            options={'table': 'notes', 'app': 'models', 'indexes': [Index(fields=['visibility', 'in_reply_to_id']), Index(fields=['account_id', 'visibility']), Index(fields=['root_id', 'id']), Index(fields=['engagement', 'id'])], 'pk_attr': 'id'},
+            options={'table': 'notes', 'app': 'models', 'indexes': [Index(fields=['visibility', 'in_reply_to_id']), Index(fields=['account_id', 'visibility']), Index(fields=['root_id', 'id']), Index(fields=['engagement', 'id']), Index(fields=['in_reply_to_uri'])], 'pk_attr': 'id'},
             bases=['SnowflakeModel'],
         ),
         ops.CreateModel(

@@ -63,6 +63,9 @@ class Note(SnowflakeModel):
             # Explore's popularity retrieval walks notes by engagement (was a sort of every
             # fresh note: 470 ms at 1M notes, bench/feed_latency.py).
             ("engagement", "id"),
+            # A reply that arrived before its parent is linked when the parent comes
+            # (UPDATE … WHERE in_reply_to_uri = ?): without this, a scan per remote note.
+            ("in_reply_to_uri",),
         )
 
     @property

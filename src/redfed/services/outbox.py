@@ -31,7 +31,9 @@ async def note_updated(note: Note) -> None:
     await _federate("note_updated", note_id=note.id)
 
 
-async def note_deleted(note: Note, *, mentioned_ids: list[int], parent_author_id: int | None) -> None:
+async def note_deleted(
+    note: Note, *, mentioned_ids: list[int], parent_author_id: int | None
+) -> None:
     """Call before deleting the row: the Delete is addressed as the note was."""
     await _federate(
         "note_deleted",
