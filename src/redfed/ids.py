@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 _SEQUENCE_BITS = 16
@@ -42,7 +42,7 @@ def new_id(at: datetime | None = None) -> int:
 def id_time(snowflake: int) -> datetime:
     """When an id was made (to the millisecond)."""
     ms = (snowflake >> _SEQUENCE_BITS) + EPOCH_MS
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def min_id_for(at: datetime) -> int:

@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                 ('last_success_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_error', fields.TextField(default='', unique=False)),
             ],
-            options={'table': 'domain_health', 'app': 'models', 'pk_attr': 'id', 'table_description': "Delivery health of one remote domain: circuit breaker and the 'unavailable' mark (FLT-05/06)."},
+            options={'table': 'domain_health', 'app': 'models', 'pk_attr': 'id', 'table_description': "Delivery health of one remote domain: circuit breaker, 'unavailable' mark (FLT-05/06)."},
             bases=['SnowflakeModel'],
         ),
         ops.CreateModel(

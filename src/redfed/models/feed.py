@@ -11,9 +11,15 @@ from redfed.models.base import SnowflakeModel
 class FeedEvent(SnowflakeModel):
     """One local user's engagement event. Kept 90 days, never federated."""
 
-    account = fields.ForeignKeyField("models.Account", related_name="feed_events", on_delete=fields.CASCADE)
-    note = fields.ForeignKeyField("models.Note", null=True, related_name=False, on_delete=fields.CASCADE)
-    author = fields.ForeignKeyField("models.Account", null=True, related_name=False, on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="feed_events", on_delete=fields.CASCADE
+    )
+    note = fields.ForeignKeyField(
+        "models.Note", null=True, related_name=False, on_delete=fields.CASCADE
+    )
+    author = fields.ForeignKeyField(
+        "models.Account", null=True, related_name=False, on_delete=fields.CASCADE
+    )
     kind = fields.CharField(max_length=24)  # impression, open, dwell, like, collect, comment, …
     value = fields.FloatField(default=1.0)  # dwell seconds for dwell; 1 otherwise
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -25,7 +31,9 @@ class FeedEvent(SnowflakeModel):
 
 class InterestWeight(Model):
     id = fields.BigIntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="interest_weights", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="interest_weights", on_delete=fields.CASCADE
+    )
     key = fields.CharField(max_length=140)  # tag:travel, lang:zh, author:123
     weight = fields.FloatField(default=0.0)
     updated_at = fields.DatetimeField()  # weights decay lazily from this moment

@@ -10,7 +10,9 @@ from redfed.models.base import SnowflakeModel
 
 
 class Like(SnowflakeModel):
-    account = fields.ForeignKeyField("models.Account", related_name="likes", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="likes", on_delete=fields.CASCADE
+    )
     note = fields.ForeignKeyField("models.Note", related_name="likes", on_delete=fields.CASCADE)
     uri = fields.CharField(max_length=512, null=True, unique=True)  # the Like activity id
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -23,7 +25,9 @@ class Like(SnowflakeModel):
 class Collect(SnowflakeModel):
     """A private bookmark ("collect" in RedNote's words). Never federated."""
 
-    account = fields.ForeignKeyField("models.Account", related_name="collects", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="collects", on_delete=fields.CASCADE
+    )
     note = fields.ForeignKeyField("models.Note", related_name="collects", on_delete=fields.CASCADE)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -35,7 +39,9 @@ class Collect(SnowflakeModel):
 class Boost(SnowflakeModel):
     """An Announce of a public note (received from remote servers)."""
 
-    account = fields.ForeignKeyField("models.Account", related_name="boosts", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="boosts", on_delete=fields.CASCADE
+    )
     note = fields.ForeignKeyField("models.Note", related_name="boosts", on_delete=fields.CASCADE)
     uri = fields.CharField(max_length=512, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -51,8 +57,12 @@ class FollowState(StrEnum):
 
 
 class Follow(SnowflakeModel):
-    follower = fields.ForeignKeyField("models.Account", related_name="following", on_delete=fields.CASCADE)
-    followee = fields.ForeignKeyField("models.Account", related_name="followers", on_delete=fields.CASCADE)
+    follower = fields.ForeignKeyField(
+        "models.Account", related_name="following", on_delete=fields.CASCADE
+    )
+    followee = fields.ForeignKeyField(
+        "models.Account", related_name="followers", on_delete=fields.CASCADE
+    )
     state = fields.CharEnumField(FollowState, default=FollowState.PENDING, max_length=16)
     uri = fields.CharField(max_length=512, null=True, unique=True)  # the Follow activity id
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -64,8 +74,12 @@ class Follow(SnowflakeModel):
 
 
 class Block(SnowflakeModel):
-    account = fields.ForeignKeyField("models.Account", related_name="blocks", on_delete=fields.CASCADE)
-    target = fields.ForeignKeyField("models.Account", related_name="blocked_by", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="blocks", on_delete=fields.CASCADE
+    )
+    target = fields.ForeignKeyField(
+        "models.Account", related_name="blocked_by", on_delete=fields.CASCADE
+    )
     uri = fields.CharField(max_length=512, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -75,8 +89,12 @@ class Block(SnowflakeModel):
 
 
 class Mute(SnowflakeModel):
-    account = fields.ForeignKeyField("models.Account", related_name="mutes", on_delete=fields.CASCADE)
-    target = fields.ForeignKeyField("models.Account", related_name="muted_by", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="mutes", on_delete=fields.CASCADE
+    )
+    target = fields.ForeignKeyField(
+        "models.Account", related_name="muted_by", on_delete=fields.CASCADE
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -94,10 +112,14 @@ class NotificationKind(StrEnum):
 
 
 class Notification(SnowflakeModel):
-    recipient = fields.ForeignKeyField("models.Account", related_name="notifications", on_delete=fields.CASCADE)
+    recipient = fields.ForeignKeyField(
+        "models.Account", related_name="notifications", on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(NotificationKind, max_length=24)
     actor = fields.ForeignKeyField("models.Account", related_name=False, on_delete=fields.CASCADE)
-    note = fields.ForeignKeyField("models.Note", null=True, related_name=False, on_delete=fields.CASCADE)
+    note = fields.ForeignKeyField(
+        "models.Note", null=True, related_name=False, on_delete=fields.CASCADE
+    )
     read = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 

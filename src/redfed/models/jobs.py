@@ -21,7 +21,9 @@ class JobState(StrEnum):
 
 
 class Job(SnowflakeModel):
-    kind = fields.CharField(max_length=32)  # handler name: deliver, inbox, fetch_note, feed_maintenance …
+    kind = fields.CharField(
+        max_length=32
+    )  # handler name: deliver, inbox, fetch_note, feed_maintenance …
     payload = fields.JSONField(default=dict)
     unique_key = fields.CharField(max_length=600, null=True, unique=True)
     state = fields.CharEnumField(JobState, default=JobState.QUEUED, max_length=16)
@@ -42,7 +44,7 @@ class Job(SnowflakeModel):
 
 
 class DomainHealth(SnowflakeModel):
-    """Delivery health of one remote domain: circuit breaker and the 'unavailable' mark (FLT-05/06)."""
+    """Delivery health of one remote domain: circuit breaker, 'unavailable' mark (FLT-05/06)."""
 
     domain = fields.CharField(max_length=253, unique=True)
     consecutive_failures = fields.IntField(default=0)

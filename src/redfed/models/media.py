@@ -1,4 +1,6 @@
-"""Photos attached to notes, and avatars/headers. Files live under the media root by generated name."""
+"""Photos attached to notes, and avatars/headers.
+
+Files live under the media root by generated name."""
 
 from __future__ import annotations
 
@@ -8,8 +10,12 @@ from redfed.models.base import SnowflakeModel
 
 
 class MediaAttachment(SnowflakeModel):
-    account = fields.ForeignKeyField("models.Account", related_name="media", on_delete=fields.CASCADE)
-    note = fields.ForeignKeyField("models.Note", null=True, related_name="media", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="media", on_delete=fields.CASCADE
+    )
+    note = fields.ForeignKeyField(
+        "models.Note", null=True, related_name="media", on_delete=fields.CASCADE
+    )
     position = fields.IntField(default=0)
     description = fields.CharField(max_length=1500, default="")  # alt text
 

@@ -20,7 +20,9 @@ class Visibility(StrEnum):
 class Note(SnowflakeModel):
     uri = fields.CharField(max_length=512, unique=True)
     url = fields.CharField(max_length=512, default="")
-    account = fields.ForeignKeyField("models.Account", related_name="notes", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="notes", on_delete=fields.CASCADE
+    )
     local = fields.BooleanField(default=True, db_index=True)
 
     title = fields.CharField(max_length=200, default="")
@@ -108,7 +110,9 @@ class NoteTag(Model):
 class Mention(Model):
     id = fields.BigIntField(primary_key=True)
     note = fields.ForeignKeyField("models.Note", related_name="mentions", on_delete=fields.CASCADE)
-    account = fields.ForeignKeyField("models.Account", related_name="mentioned_in", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="mentioned_in", on_delete=fields.CASCADE
+    )
 
     class Meta:
         table = "mentions"

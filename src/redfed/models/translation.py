@@ -8,7 +8,9 @@ from redfed.models.base import SnowflakeModel
 
 
 class TranslationCache(SnowflakeModel):
-    note = fields.ForeignKeyField("models.Note", related_name="translations", on_delete=fields.CASCADE)
+    note = fields.ForeignKeyField(
+        "models.Note", related_name="translations", on_delete=fields.CASCADE
+    )
     text_version = fields.IntField()
     source_language = fields.CharField(max_length=16)
     target_language = fields.CharField(max_length=16)

@@ -46,7 +46,9 @@ class Session(Model):
 
 class Invite(SnowflakeModel):
     code = fields.CharField(max_length=64, unique=True)
-    created_by = fields.ForeignKeyField("models.User", related_name="invites", on_delete=fields.CASCADE)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="invites", on_delete=fields.CASCADE
+    )
     max_uses = fields.IntField(default=1)
     uses = fields.IntField(default=0)
     expires_at = fields.DatetimeField(null=True)
