@@ -89,8 +89,13 @@ async def test_two_instances_end_to_end(
         what="the note on B",
     )
     note_b_path = note_b.group(0)
-    page = await bob.get(note_b_path)
-    assert TITLE in page and "<img" in page and "一杯抹茶拿铁" in page
+    # The note's page fills in as B's worker finishes (the photo is cached by a second job).
+    for expected in (TITLE, "一杯抹茶拿铁", "<img"):
+        await eventually(
+            lambda text=expected: _page_has(bob, note_b_path, text),
+            within=STEP_SECONDS,
+            what=f"{expected!r} on B's note page",
+        )
 
     # When bob likes and comments on it from B
     note_b_id = note_b.group(1)
