@@ -2,67 +2,55 @@
 
 Incoming checks run in two phases so the caller can fetch the signer's key in between:
 `parse_signed_request` (everything that needs no key) then `verify_signed_request`.
-Both draft-cavage-12 (`Signature`) and RFC 9421 (`Signature-Input`, as Mastodon >= 4.5 accepts)
-are understood. Every failure is one `SignatureError` whose reason is safe to show.
+Both draft-cavage-12 (`Signature`) and RFC 9421 (`Signature-Input`, in rfc9421.py) are
+understood; the key-free checks they share live in signature_checks.py. Every failure is one
+`SignatureError` whose reason is safe to show.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import hmac
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from http_sfv.dictionary import Dictionary
-from http_sfv.item import InnerList, Item
 
-from redfed.errors import Unauthorized
 from redfed.federation.keys import InvalidKeyError, load_private_key, load_public_key
-
-# Mastodon's window: a signature without `expires` is good for 5 min, and both ends get 1 h of
-# clock skew; `expires` can never stretch it past 12 h after creation.
-SIGNATURE_VALIDITY = timedelta(minutes=5)
-CLOCK_SKEW = timedelta(hours=1)
-MAX_EXPIRATION = timedelta(hours=12)
-MAX_SIGNATURE_HEADER = 8192  # real headers are < 1 KB; a huge one is an attack (SIG-10)
+from redfed.federation.rfc9421 import parse_rfc9421
+from redfed.federation.signature_checks import (
+    MAX_SIGNATURE_HEADER,
+    SignatureError,
+    SignedRequest,
+    check_digest,
+    check_host,
+    check_time_window,
+    from_timestamp,
+    lower_headers,
+    parse_http_date,
+    strict_b64decode,
+)
 
 ACCEPTED_ALGORITHMS = frozenset({"rsa-sha256", "hs2019"})
-ACCEPTED_RFC9421_ALGORITHMS = frozenset({"rsa-v1_5-sha256", "ed25519"})
+
+__all__ = [
+    "RequestSigner",
+    "SignatureError",
+    "SignedRequest",
+    "http_date",
+    "make_request_signer",
+    "parse_signed_request",
+    "sign_request",
+    "verify_signed_request",
+]
 
 RequestSigner = Callable[[str, str, Mapping[str, str]], dict[str, str]]
 """signer(method, url, headers) -> headers with Date, Host, (Digest) and Signature added."""
-
-
-class SignatureError(Unauthorized):
-    """Why a request's signature is refused; `public_message` is safe for the 401 body."""
-
-    def __init__(self, reason: str, *, detail: str | None = None) -> None:
-        # str(error) (what logs show) is "reason: detail"; only `reason` is ever sent back.
-        super().__init__(reason, detail=f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class SignedRequest:
-    """A parsed incoming signature whose key-free checks have all passed."""
-
-    key_id: str
-    algorithm: str  # "rsa-sha256", "hs2019", or the RFC 9421 `alg` ("" when absent)
-    signing_string: bytes
-    signature: bytes
-    # SIG-07: Mastodon and GoToSocial also accept a signature made without the query string.
-    signing_string_without_query: bytes | None = None
-    scheme: str = "cavage"  # or "rfc9421"
-    created: datetime | None = None
 
 
 # ---------------------------------------------------------------- outgoing
@@ -149,7 +137,7 @@ def parse_signed_request(
     """
     lowered = lower_headers(headers)
     if "signature-input" in lowered:
-        return _parse_rfc9421(method, path, query, lowered, body, now=now, host=expected_host)
+        return parse_rfc9421(method, path, query, lowered, body, now=now, host=expected_host)
     raw = lowered.get("signature")
     if raw is None:
         raise SignatureError("Request not signed")
@@ -223,7 +211,7 @@ def _created_time(params: dict[str, str], headers: dict[str, str], signed: list[
         created = _int_param(params, "created")
         if created is None:
             raise SignatureError("Invalid created parameter")
-        return _from_timestamp(created)
+        return from_timestamp(created)
     return parse_http_date(headers.get("date"))
 
 
@@ -287,74 +275,6 @@ def parse_signature_header(raw: str) -> dict[str, str]:
     return params
 
 
-def check_host(headers: Mapping[str, str], expected_host: str, *, required: bool) -> None:
-    """The Host we were reached as must be our configured host (never a forwarded header)."""
-    host = headers.get("host")
-    if host is None:
-        if required:
-            raise SignatureError("Missing header: host")
-        return
-    if host.strip().lower() != expected_host.lower():
-        raise SignatureError("Host header does not match this server")
-
-
-def check_digest(header: str | None, body: bytes | None) -> None:
-    """Digest must hold a strict-base64 SHA-256 of exactly the raw body (SIG-02/04)."""
-    if header is None:
-        if body:
-            raise SignatureError("Invalid Digest")
-        return
-    found: str | None = None
-    for part in header.split(","):
-        algorithm, sep, value = part.strip().partition("=")
-        if sep and algorithm.lower() == "sha-256":
-            found = value.strip()
-    if found is None:
-        raise SignatureError("Invalid Digest", detail="Mastodon only supports SHA-256 in Digest")
-    digest = strict_b64decode(found, "Invalid Digest")
-    if len(digest) != 32:
-        raise SignatureError("Invalid Digest", detail="SHA-256 digest is not 32 bytes")
-    if not hmac.compare_digest(digest, hashlib.sha256(body or b"").digest()):
-        raise SignatureError("Invalid Digest", detail="Digest does not match the body")
-
-
-def check_time_window(created: datetime, expires: int | None, now: datetime) -> None:
-    """Mastodon's window: created <= now + 1 h; now <= min(expires, created + 12 h) + 1 h."""
-    end = _from_timestamp(expires) if expires is not None else created + SIGNATURE_VALIDITY
-    end = min(end, created + MAX_EXPIRATION)
-    if created > now + CLOCK_SKEW or now > end + CLOCK_SKEW:
-        raise SignatureError("Signed request date outside acceptable time window")
-
-
-def parse_http_date(value: str | None) -> datetime:
-    if not value or len(value) > 64:
-        raise SignatureError("Invalid Date header")
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError) as exc:
-        raise SignatureError("Invalid Date header") from exc
-    if parsed.tzinfo is None:
-        raise SignatureError("Invalid Date header")
-    return parsed
-
-
-def strict_b64decode(value: str, reason: str) -> bytes:
-    try:
-        return base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise SignatureError(reason) from exc
-
-
-def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-case names; repeated fields joined with ", " (cavage-12 section 2.3)."""
-    out: dict[str, str] = {}
-    items = headers.items()
-    for name, value in items:
-        key = name.lower()
-        out[key] = f"{out[key]}, {value.strip()}" if key in out else value.strip()
-    return out
-
-
 def _int_param(params: dict[str, str], name: str) -> int | None:
     value = params.get(name)
     if value is None:
@@ -362,13 +282,6 @@ def _int_param(params: dict[str, str], name: str) -> int | None:
     if not value.isdigit() or len(value) > 12:
         raise SignatureError(f"Invalid {name} parameter")
     return int(value)
-
-
-def _from_timestamp(value: int) -> datetime:
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise SignatureError("Invalid signature timestamp") from exc
 
 
 def _get(headers: Mapping[str, str], name: str) -> str | None:
@@ -380,132 +293,3 @@ def _drop(headers: dict[str, str], *names: str) -> None:
         del headers[key]
 
 
-# ---------------------------------------------------------------- RFC 9421
-
-
-def _parse_rfc9421(
-    method: str,
-    path: str,
-    query: str,
-    headers: dict[str, str],
-    body: bytes | None,
-    *,
-    now: datetime,
-    host: str,
-) -> SignedRequest:
-    """RFC 9421 `Signature-Input`/`Signature`: the first label is the one checked (SIG-19)."""
-    inputs = _sfv_dictionary(headers["signature-input"])
-    signatures = _sfv_dictionary(headers.get("signature", ""))
-    label = next(iter(inputs), None)
-    member = inputs.get(label) if label else None
-    signature = signatures.get(label) if label else None
-    if not isinstance(member, InnerList) or not isinstance(signature, Item):
-        raise SignatureError("Malformed Signature-Input or Signature")
-    if not isinstance(signature.value, bytes):
-        raise SignatureError("Malformed Signature-Input or Signature")
-    params = member.params
-    key_id, alg = params.get("keyid"), params.get("alg", "")
-    if not isinstance(key_id, str) or not key_id or not isinstance(alg, str):
-        raise SignatureError("Missing or invalid keyid")
-    if alg and alg not in ACCEPTED_RFC9421_ALGORITHMS:
-        raise SignatureError(f"Unsupported signature algorithm {alg[:32]}")
-    created = _sfv_int(params.get("created"), "Missing or invalid created parameter")
-    expires = params.get("expires")
-    expires_at = None if expires is None else _sfv_int(expires, "Invalid expires parameter")
-    components = _component_names(member)
-    if "@method" not in components or "@target-uri" not in components:
-        raise SignatureError("@method and @target-uri must be signed")
-    if body is not None or method.upper() == "POST":
-        if "content-digest" not in components:
-            raise SignatureError("Content-Digest must be signed on a POST")
-        _check_content_digest(headers.get("content-digest"), body or b"")
-    check_host(headers, host, required=False)
-    created_at = _from_timestamp(created)
-    check_time_window(created_at, expires_at, now)
-    lines = [
-        f'"{name}": {_component_value(name, method, path, query, headers, host)}'
-        for name in components
-    ]
-    lines.append(f'"@signature-params": {member}')
-    return SignedRequest(
-        key_id=key_id,
-        algorithm=alg,
-        signing_string=_latin1("\n".join(lines)),
-        signature=signature.value,
-        scheme="rfc9421",
-        created=created_at,
-    )
-
-
-def _sfv_dictionary(raw: str) -> Dictionary:
-    if len(raw) > MAX_SIGNATURE_HEADER:
-        raise SignatureError("Signature header too long")
-    parsed = Dictionary()
-    try:
-        parsed.parse(raw.encode("ascii"))
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a malformed header (SIG-10)
-        raise SignatureError("Malformed Signature-Input or Signature") from exc
-    return parsed
-
-
-def _sfv_int(value: object, reason: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SignatureError(reason)
-    return value
-
-
-def _component_names(member: InnerList) -> list[str]:
-    names: list[str] = []
-    for item in member:
-        # Component parameters (;sf, ;key, ;req, ;bs) are not used by fediverse peers.
-        if not isinstance(item.value, str) or item.params or item.value in names:
-            raise SignatureError("Unsupported signature component")
-        names.append(item.value)
-    return names
-
-
-def _component_value(
-    name: str, method: str, path: str, query: str, headers: dict[str, str], host: str
-) -> str:
-    # We are always reached as https://<configured host> (a TLS proxy sits in front), so the
-    # derived components come from configuration, never from forwarded headers.
-    target = f"{path}?{query}" if query else path
-    derived = {
-        "@method": method.upper(),
-        "@target-uri": f"https://{host}{target}",
-        "@authority": host.lower(),
-        "@scheme": "https",
-        "@request-target": target,
-        "@path": path,
-        "@query": f"?{query}",
-    }
-    if name in derived:
-        return derived[name]
-    if name.startswith("@") or name not in headers:
-        raise SignatureError(f"Missing header: {name[:64]}")
-    return headers[name]
-
-
-def _check_content_digest(raw: str | None, body: bytes) -> None:
-    if raw is None:
-        raise SignatureError("Invalid Digest")
-    digests = _sfv_dictionary(raw)
-    checked = False
-    for algorithm, hasher in (("sha-256", hashlib.sha256), ("sha-512", hashlib.sha512)):
-        item = digests.get(algorithm)
-        if item is None:
-            continue
-        if not isinstance(item, Item) or not isinstance(item.value, bytes):
-            raise SignatureError("Invalid Digest")
-        if not hmac.compare_digest(item.value, hasher(body).digest()):
-            raise SignatureError("Invalid Digest", detail="Content-Digest does not match the body")
-        checked = True
-    if not checked:
-        raise SignatureError("Invalid Digest", detail="no sha-256 or sha-512 in Content-Digest")
-
-
-def _latin1(text: str) -> bytes:
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError as exc:
-        raise SignatureError("Invalid header encoding") from exc
