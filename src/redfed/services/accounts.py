@@ -22,7 +22,7 @@ from redfed.config import Settings
 from redfed.content.hashtags import normalize_tags
 from redfed.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from redfed.federation.keys import generate_rsa_keypair
-from redfed.models import Account, Notification, User
+from redfed.models import Account, User
 from redfed.services import passwords, sessions
 from redfed.services.feed.signals import feed_settings, seed_from_signup
 
@@ -216,8 +216,3 @@ async def ensure_first_admin(settings: Settings) -> tuple[str, str] | None:
     # Names in RESERVED_USERNAMES are refused to people, not to the instance itself.
     await create_local_account(settings, name, password, admin=True, allow_reserved=True)
     return name, password
-
-
-async def count_unread_notifications(account: Account) -> int:
-    """For the top bar badge. (Notifications are another area's; this is the one read we need.)"""
-    return await Notification.filter(recipient_id=account.id, read=False).count()

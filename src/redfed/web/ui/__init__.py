@@ -9,7 +9,7 @@ from typing import Any
 from quart import Blueprint, g
 from quart.blueprints import BlueprintSetupState
 
-from redfed.services.accounts import count_unread_notifications
+from redfed.services.notifications import unread_count
 from redfed.web import i18n, security
 
 core = Blueprint("ui_core", __name__)
@@ -46,7 +46,7 @@ core.after_app_request(security.add_security_headers)
 async def _template_context() -> dict[str, Any]:
     viewer = g.get("viewer")
     settings = security.runtime().settings
-    unread = await count_unread_notifications(viewer) if viewer is not None else 0
+    unread = await unread_count(viewer) if viewer is not None else 0
     return {
         "viewer": viewer,
         "viewer_user": g.get("viewer_user"),
