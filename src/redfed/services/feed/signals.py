@@ -12,6 +12,7 @@ from types import MappingProxyType
 from tortoise.expressions import F
 
 from redfed.config import Settings
+from redfed.errors import ValidationError
 from redfed.models import (
     Account,
     AuthorEngagement,
@@ -20,6 +21,7 @@ from redfed.models import (
     InterestWeight,
     Note,
     NoteNeighbour,
+    User,
 )
 
 from .coengagement import DEFAULT_TOP_K, RECENT_POSITIVES, like_increments, merge_neighbours
@@ -56,6 +58,31 @@ async def load_config(settings: Settings) -> FeedConfig:
         new_creator_share=f.new_creator_share,
         remote_in_explore=f.remote_in_explore,
     )
+
+
+REMOTE_POLICIES = ("all", "followed", "none")
+FEED_MODES = ("interest", "chronological")
+
+
+async def save_config(alpha: float, new_creator_share: float, remote_in_explore: str) -> None:
+    """Store the admin's feed knobs in the one FeedConfig row."""
+    if remote_in_explore not in REMOTE_POLICIES:
+        raise ValidationError("Choose one of the options.", field="remote_in_explore")
+    await FeedConfig.update_or_create(
+        id=1,
+        defaults={
+            "alpha": alpha,
+            "new_creator_share": new_creator_share,
+            "remote_in_explore": remote_in_explore,
+        },
+    )
+
+
+async def set_feed_mode(user_id: int, mode: str) -> None:
+    """Explore ranked by interests, or newest first."""
+    if mode not in FEED_MODES:
+        raise ValidationError("Choose Explore or newest first.", field="feed_mode")
+    await User.filter(id=user_id).update(feed_mode=mode)
 
 
 # ----------------------------------------------------------------------------- profiles

@@ -11,14 +11,13 @@ from typing import Any
 from quart import Blueprint, Response, flash, redirect, render_template
 
 from redfed.errors import ValidationError
-from redfed.models import FeedConfig
 from redfed.services.feed import signals
 from redfed.web import security
 from redfed.web.i18n import gettext as _
 
 bp = Blueprint("admin_feed", __name__, url_prefix="/admin/feed")
 PAGE = "/admin/feed"
-REMOTE_POLICIES = ("all", "followed", "none")
+REMOTE_POLICIES = signals.REMOTE_POLICIES
 ALPHA_RANGE = (0.0, 2.0)
 SHARE_RANGE = (0.0, 0.5)
 
@@ -76,6 +75,6 @@ async def save() -> Any:
         errors["remote_in_explore"] = _("Choose one of the options.")
     if errors:
         return await _render(errors, dict(form), 422)
-    await FeedConfig.update_or_create(id=1, defaults={**parsed, "remote_in_explore": policy})
+    await signals.save_config(parsed["alpha"], parsed["new_creator_share"], policy)
     await flash(_("The Explore settings are saved."))
     return redirect(PAGE, 303)

@@ -14,7 +14,7 @@ from quart import Blueprint, Response, flash, g, jsonify, redirect, render_templ
 
 from redfed.content.hashtags import normalize_tag
 from redfed.errors import BadRequest
-from redfed.models import Account, Note, User
+from redfed.models import Account, Note
 from redfed.services.feed import events, signals
 from redfed.services.feed.explain import reason_text
 from redfed.services.feed.explore import ExplorePage, explore_page
@@ -29,7 +29,6 @@ from redfed.web.ui.notes import html_page, note_cards
 log = logging.getLogger(__name__)
 
 bp = Blueprint("feed", __name__)
-FEED_MODES = ("interest", "chronological")
 MAX_WEIGHT = 10.0
 _KEY_PREFIXES = ("tag:", "lang:", "author:")
 
@@ -240,9 +239,9 @@ async def interests_reset() -> Any:
 async def feed_mode_save() -> Any:
     form = await security.read_form()
     mode = str(form.get("feed_mode", ""))
-    if mode not in FEED_MODES:
+    if mode not in signals.FEED_MODES:
         raise BadRequest(_("Choose Explore or newest first."))
-    await User.filter(id=g.viewer_user.id).update(feed_mode=mode)
+    await signals.set_feed_mode(g.viewer_user.id, mode)
     await flash(_("Your Explore setting is saved."))
     return redirect("/settings/interests", 303)
 
