@@ -3,9 +3,13 @@ interests, on SQLite and PostgreSQL. Times `explore_page` (first and next page, 
 HTTP page, reports RSS, and states the gap to the target (p99 ≤ 100 ms on 2 cores).
 
     .venv/bin/python bench/feed_latency.py [--db sqlite|postgres|both] [--notes N] [--users N]
+        [--reuse]
 
 Seeding is bulk: executemany (SQLite) / COPY (PostgreSQL) in one transaction. Data lives in
 `bench/.data/` (git-ignored) and a scratch PostgreSQL database that is dropped afterwards.
+With `--reuse` (seeding 1M notes takes minutes) the SQLite file and the PostgreSQL database
+`redfed_feedbench_<users>_<notes>` are kept and reused when they hold the same world; pending
+migrations are still applied to them first.
 """
 
 from __future__ import annotations
@@ -336,17 +340,34 @@ def report(name: str, label: str, values: list[float]) -> float:
     return p99
 
 
+async def seeded_notes(url: str) -> int:
+    """How many notes a reused database holds (0 when it has none or no schema yet)."""
+    await open_database(url)
+    try:
+        from tortoise import connections
+
+        _n, rows = await connections.get("default").execute_query("SELECT count(*) FROM notes")
+        return int(next(iter(dict(rows[0]).values())))
+    except Exception:  # no schema yet: a fresh database
+        return 0
+    finally:
+        await close_database()
+
+
 async def run_one(kind: str, url: str, world: World, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     await migrate_database(url)
-    if kind == "sqlite":
-        seed_sqlite(Path(url[len("sqlite://") :]), world)
+    if args.reuse and await seeded_notes(url) == world.notes:
+        print(f"{kind}: reusing the seeded database ({world.notes} notes)")
     else:
-        await seed_postgres(url, world)
-    print(
-        f"{kind}: seeded {world.users} users, {world.notes} notes in "
-        f"{time.perf_counter() - t0:.0f} s (RSS {rss_mb():.0f} MB)"
-    )
+        if kind == "sqlite":
+            seed_sqlite(Path(url[len("sqlite://") :]), world)
+        else:
+            await seed_postgres(url, world)
+        print(
+            f"{kind}: seeded {world.users} users, {world.notes} notes in "
+            f"{time.perf_counter() - t0:.0f} s (RSS {rss_mb():.0f} MB)"
+        )
     await open_database(url)
     try:
         await time_explore(url, 3, world)  # warm caches and the query planner
@@ -363,7 +384,8 @@ async def run_one(kind: str, url: str, world: World, args: argparse.Namespace) -
     )
 
 
-async def scratch_postgres(server: str, drop: str = "") -> str:
+async def scratch_postgres(server: str, drop: str = "", keep: str = "") -> str:
+    """A fresh database (or `keep`, created when missing); with `drop`, remove that one."""
     import asyncpg
 
     con = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1))
@@ -371,8 +393,10 @@ async def scratch_postgres(server: str, drop: str = "") -> str:
         if drop:
             await con.execute(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)')
             return drop
-        name = f"redfed_feedbench_{uuid.uuid4().hex[:8]}"
-        await con.execute(f'CREATE DATABASE "{name}"')
+        name = keep or f"redfed_feedbench_{uuid.uuid4().hex[:8]}"
+        exists = await con.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await con.execute(f'CREATE DATABASE "{name}"')
         return f"{server.rsplit('/', 1)[0]}/{name}"
     finally:
         await con.close()
@@ -383,11 +407,13 @@ async def main(args: argparse.Namespace, sqlite_path: Path) -> None:
     if args.db == "sqlite":
         await run_one("sqlite", f"sqlite://{sqlite_path}", world, args)
         return
-    url = await scratch_postgres(args.postgres)
+    keep = f"redfed_feedbench_{args.users}_{args.notes}" if args.reuse else ""
+    url = await scratch_postgres(args.postgres, keep=keep)
     try:
         await run_one("postgres", url, world, args)
     finally:
-        await scratch_postgres(args.postgres, drop=url.rsplit("/", 1)[1])
+        if not args.reuse:
+            await scratch_postgres(args.postgres, drop=url.rsplit("/", 1)[1])
 
 
 def run(args: argparse.Namespace) -> None:
@@ -400,8 +426,11 @@ def run(args: argparse.Namespace) -> None:
         return
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / "feed_latency.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if args.reuse:
+        path = DATA / f"feed_latency-{args.users}-{args.notes}.sqlite3"
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     asyncio.run(main(args, path))
 
 
@@ -412,4 +441,5 @@ if __name__ == "__main__":
     parser.add_argument("--notes", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--reuse", action="store_true", help="keep and reuse the seeded data")
     run(parser.parse_args())
