@@ -6,13 +6,16 @@ a note from elsewhere is fetched from its own origin rather than trusted (ORI-02
 
 from __future__ import annotations
 
-from redfed.activitypub.normalize import host_of, id_of, same_host
+from redfed.activitypub.normalize import id_of, same_host
 from redfed.activitypub.parse import NOTE_TYPES, ParsedActivity, parse_note
 from redfed.inbox.common import require
 from redfed.models import Account
 from redfed.runtime import Runtime
-from redfed.services.moderation import first_suspended
-from redfed.services.remote_notes import fetch_remote_note, upsert_remote_note
+from redfed.services.remote_notes import (
+    fetch_remote_note,
+    touches_suspended_domain,
+    upsert_remote_note,
+)
 
 
 async def handle_create(rt: Runtime, activity: ParsedActivity, actor: Account) -> None:
@@ -27,8 +30,8 @@ async def handle_create(rt: Runtime, activity: ParsedActivity, actor: Account) -
         id_of(obj.get("attributedTo")) == actor.uri, "Create of a note attributed to another actor"
     )
     note = parse_note(obj)
-    # PRIV-06: an object replying to or addressed to a suspended domain is dropped.
-    elsewhere = [u for u in (note.in_reply_to, *note.to[:20], *note.cc[:20]) if u]
-    hosts = [host_of(u) for u in elsewhere if not same_host(u, actor.uri)]
-    require(await first_suspended(*hosts) is None, "touches a suspended domain")
+    # PRIV-06: a note replying to or addressed to a suspended domain is dropped; so is a
+    # Create whose own addressing names one.
+    touches = await touches_suspended_domain(note, *activity.to, *activity.cc)
+    require(not touches, "touches a suspended domain")
     await upsert_remote_note(rt, note, actor)
