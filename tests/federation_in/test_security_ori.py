@@ -1,4 +1,4 @@
-"""ORI, PRIV, IDEM, RES and SSRF-07 rows: authority and idempotence of applied activities."""
+"""ORI (to ORI-13), PRIV, IDEM, RES and SSRF-07 rows: authority and idempotence of activities."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from redfed.models import (
     Note,
     Visibility,
 )
+from redfed.services.lookup import lookup
 from tests.federation_in.conftest import snapshot, warm
 from tests.support.fediverse import PUBLIC, FakeInstance
 
@@ -281,3 +282,29 @@ async def test_res03_huge_addressing_is_capped(
     assert len(remote.requests) == requests_before  # no per-entry fetch
     assert not await Job.filter(kind="inbox", state="dead").exists()
     assert json.dumps  # payload kept as received
+
+
+async def test_ori13_url_on_another_host_is_only_a_display_link(
+    client, worker, runtime, fediverse, alice
+) -> None:
+    # Given evil's note and evil's actor claiming, as `url`, the pages of victim's note and profile
+    evil_host, victim_host = await fediverse(), await fediverse()
+    evil, victim = evil_host.add_actor("evil"), victim_host.add_actor("victim")
+    real = victim_host.note(victim, "<p>the real note</p>")
+    victim_page = victim_host.url("/@victim")
+    evil.extra["url"] = victim_page
+    await warm(runtime, evil)
+    forged = evil_host.note(evil, "<p>impostor</p>", url=real["id"])
+    await _deliver(client, worker, evil_host, evil, evil_host.activity(evil, "Create", forged))
+    stored = await Note.get(uri=forged["id"])
+    assert (await stored.account).uri == evil.uri
+    # When someone looks up the victim's URLs
+    found_note = (await lookup(runtime, real["id"])).note
+    found_account = (await lookup(runtime, victim_page)).account
+    # Then they get the victim's own note and profile from the victim's server, not evil's copies
+    assert found_note is not None and found_note.uri == real["id"]
+    assert "the real note" in found_note.content_html
+    assert found_account is not None and found_account.uri == victim.uri
+    # And evil's note keeps its own identity (its id), the foreign `url` only shown as a link
+    assert (await Note.get(uri=forged["id"])).account_id == stored.account_id  # type: ignore[attr-defined]
+    assert found_note.account_id != stored.account_id  # type: ignore[attr-defined]

@@ -1,13 +1,15 @@
 """Look up `@user@domain`, or a profile or note URL, for the search box: WebFinger and fetch.
 
 A URL is only ever fetched as AS2 from its own origin, and what comes back must be what was
-asked for (ORI-04); local accounts and notes are answered from the database.
+asked for (ORI-04); a stored `url` counts only on its id's host (ORI-13); local accounts and
+notes are answered from the database.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from redfed.activitypub.normalize import InvalidActivity, first_type, same_host
 from redfed.activitypub.parse import NOTE_TYPES
@@ -51,11 +53,21 @@ async def _lookup_handle(rt: Runtime, text: str) -> Account:
     return await remote_accounts.fetch_actor_by_handle(rt, text)
 
 
+async def _by_display_link(model: type[Account] | type[Note], url: str) -> Any:
+    """The stored row whose `url` is `url`, if its id lives on that URL's host. A remote `url`
+    is only a display link, never identity (ORI-13): another server may claim any URL as the
+    page of its own note or actor, and a search for that URL must not land on it."""
+    for row in await model.filter(url=url).limit(8):
+        if same_host(row.uri, url):
+            return row
+    return None
+
+
 async def _lookup_url(rt: Runtime, url: str) -> LookupResult:
-    account = await Account.filter(uri=url).first() or await Account.filter(url=url).first()
+    account = await Account.filter(uri=url).first() or await _by_display_link(Account, url)
     if account is not None:
         return LookupResult(account=account)
-    note = await Note.filter(uri=url).first() or await Note.filter(url=url).first()
+    note = await Note.filter(uri=url).first() or await _by_display_link(Note, url)
     if note is not None:
         return LookupResult(note=note)
     if url.startswith(rt.settings.base_url + "/"):
