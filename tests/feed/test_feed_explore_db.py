@@ -3,9 +3,13 @@ events export/reset, and the maintenance job run by the worker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
-from redfed.models import ExploreSession, FeedEvent, InterestWeight, Note, TrendingNote, User
+from tortoise import connections
+
+from redfed.models import FeedEvent, InterestWeight, Note, TrendingNote, User
 from redfed.services.feed import events, maintenance
 from redfed.services.feed.explore import explore_page
 from redfed.services.feed.signals import feed_settings
@@ -16,6 +20,34 @@ from tests.support.feed import NOW, account, note
 
 def ids(page):
     return [n.id for n, _ in page.cards]
+
+
+_WRITES = {"INSERT", "UPDATE", "DELETE", "REPLACE"}
+
+
+@contextmanager
+def recorded_sql() -> Iterator[list[str]]:
+    """Every statement the default connection runs meanwhile (its methods wrapped, then put
+    back): what the page really sends to the database."""
+    cls = type(connections.get("default"))
+    names = ("execute_query", "execute_query_dict", "execute_insert", "execute_many")
+    originals = {name: getattr(cls, name) for name in names}
+    seen: list[str] = []
+
+    def wrap(original):
+        async def wrapper(self, query, *args, **kwargs):
+            seen.append(query.strip())
+            return await original(self, query, *args, **kwargs)
+
+        return wrapper
+
+    for name, original in originals.items():
+        setattr(cls, name, wrap(original))
+    try:
+        yield seen
+    finally:
+        for name, original in originals.items():
+            setattr(cls, name, original)
 
 
 async def test_cold_start_follows_signup_interests(settings, db):
@@ -55,7 +87,41 @@ async def test_paging_never_repeats_and_reaches_every_eligible_note(settings, db
         seen += ids(page)
         cursor = page.next_cursor
     assert len(seen) == len(set(seen)) and set(seen) == made
-    assert await ExploreSession.filter(account_id=me.id).count() == 1
+
+
+async def test_anonymous_paging_never_repeats(settings, db):
+    made = {(await note(await account(f"a{i}"), "x", engagement=i)).id for i in range(13)}
+    seen: list[int] = []
+    cursor = None
+    for _ in range(6):
+        page = await explore_page(None, cursor, settings, page_size=4)
+        if not page.cards:
+            break
+        seen += ids(page)
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) and set(seen) == made
+
+
+async def test_an_explore_page_writes_nothing(settings, db):
+    me = await account("me", user=True, interests=["x"])
+    for i in range(6):
+        await note(await account(f"a{i}"), "x", engagement=i)
+    first = await explore_page(me, None, settings, page_size=3)  # builds the shared pools
+    with recorded_sql() as statements:
+        second = await explore_page(me, first.next_cursor, settings, page_size=3)
+        await explore_page(me, None, settings, page_size=3)
+    assert len(second.cards) == 3 and not set(ids(first)) & set(ids(second))
+    writes = [s for s in statements if s.split(None, 1)[0].upper() in _WRITES]
+    assert statements and writes == []
+
+
+async def test_a_malformed_or_oversized_cursor_starts_afresh(settings, db):
+    me = await account("me", user=True)
+    for i in range(4):
+        await note(await account(f"a{i}"), "x")
+    fresh = ids(await explore_page(me, None, settings, page_size=2))
+    for bad in ("", "!!", "AAAA", "A" * 9000, "c12x"):
+        assert ids(await explore_page(me, bad, settings, page_size=2)) == fresh
 
 
 async def test_a_cursor_of_someone_else_starts_afresh(settings, db):

@@ -3,7 +3,6 @@
 from redfed.models.accounts import Account
 from redfed.models.feed import (
     AuthorEngagement,
-    ExploreSession,
     FeedConfig,
     FeedEvent,
     InterestWeight,
@@ -37,7 +36,6 @@ __all__ = [
     "DomainBlock",
     "DomainHealth",
     "DomainSeverity",
-    "ExploreSession",
     "FeedConfig",
     "FeedEvent",
     "Follow",

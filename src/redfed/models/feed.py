@@ -82,25 +82,6 @@ class TrendingNote(Model):
         indexes = (("language", "score"),)
 
 
-class ExploreSession(Model):
-    """What one Explore session has shown, so a next page never repeats a card.
-
-    The cursor handed to the browser is only this row's random id; rows older than a day are
-    purged by the feed worker.
-    """
-
-    id = fields.CharField(max_length=32, primary_key=True)
-    account = fields.ForeignKeyField(
-        "models.Account", null=True, related_name=False, on_delete=fields.CASCADE
-    )
-    shown = fields.JSONField(default=list)  # note ids, oldest first
-    last_authors = fields.JSONField(default=list)  # authors of the previous page
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        table = "feed_explore_sessions"
-
-
 class FeedConfig(Model):
     """The admin's feed settings: one row, id 1. Without it, `settings.feed` applies."""
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redfed.errors import NotFound, ValidationError
-from redfed.models import Account, ExploreSession, FeedEvent, Note, NoteTag
+from redfed.models import Account, FeedEvent, Note, NoteTag
 
 from . import signals
 from .profile import event_deltas
@@ -99,13 +99,13 @@ async def export_events(account: Account) -> dict[str, Any]:
 
 
 async def reset_events(account: Account) -> int:
-    """Forget the person: events, interests and Explore sessions. Returns events removed.
+    """Forget the person: events and interests. Returns events removed.
 
     Aggregates others share (note engagement, co-engagement pairs) are anonymous and decay.
+    Explore keeps no sessions on the server (the paging state lives in the cursor).
     """
     removed = await FeedEvent.filter(account_id=account.id).delete()
     await signals.reset_profile(account.id)
-    await ExploreSession.filter(account_id=account.id).delete()
     return int(removed)
 
 

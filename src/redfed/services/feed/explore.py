@@ -1,20 +1,21 @@
 """The Explore page: retrieve → filter (visibility is services.visibility's) → score with α →
-re-rank → page. A server-side session row remembers what was shown, so pages never repeat.
+re-rank → page. The cursor carries what the session has shown (see cursor.py), so pages never
+repeat and no page writes to the database.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redfed.config import Settings
-from redfed.models import Account, ExploreSession, Follow, Note, User
+from redfed.models import Account, Follow, Note, User
 from redfed.services.timelines import explore_newest
 from redfed.services.visibility import as_datetime, ids_in_sql, public_listing_rows, raw_rows
 
+from . import cursor as paging
 from .candidates import NEW_CREATOR_DAYS, SMALL_CREATOR_FOLLOWERS, Retrieved, gather
 from .events import seen_note_ids
 from .explain import explain
@@ -25,7 +26,6 @@ from .types import Candidate, FeedSettings, Reason
 
 PAGE_SIZE = 20
 SEEN_DAYS = 7
-MAX_SHOWN = 2000  # a session remembers at most this many cards (≈ 100 pages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,26 +71,27 @@ async def explore_page(
     user = await User.get_or_none(account_id=viewer.id) if viewer is not None else None
     if user is not None and user.feed_mode == "chronological":
         return await _chronological(viewer, cursor)
-    session = await _session(viewer, cursor)
+    state = paging.decode(cursor, viewer.id if viewer is not None else None)
     fs = await feed_settings(settings)
     profile = await _profile(viewer, fs, now)
     weights = profile.weights(now, fs.profile_half_life_days)
     languages = _reader_languages(viewer, weights)
     tag_weights = {k[4:]: w for k, w in weights.items() if k.startswith("tag:")}
     found = await gather(viewer.id if viewer else None, tag_weights, languages, now)
-    skip = set(session.shown)
+    skip: set[int] = set()
     if viewer is not None:
-        skip |= await seen_note_ids(viewer.id, now - timedelta(days=SEEN_DAYS))
-    rows = await _eligible(viewer, user, found, skip, languages, settings)
+        skip = await seen_note_ids(viewer.id, now - timedelta(days=SEEN_DAYS))
+    rows = await _eligible(viewer, user, found, skip, state, languages, settings)
     cands = await _candidates(rows, found, now)
     scored = score_candidates(profile, cands, fs, now, limit=fs.mmr_pool + 2 * page_size)
-    page = rerank(scored, fs, page_size, [int(a) for a in session.last_authors])
+    last_authors = {c.author_id for c in cands if state.was_last_author(c.author_id)}
+    page = rerank(scored, fs, page_size, last_authors)
     # Full models only for the page: building ~1,000 Note objects was most of the latency.
     picked = [s.candidate.note_id for s in page]
     by_id = {n.id: n for n in await Note.filter(id__in=picked).prefetch_related("account")}
     cards = [(by_id[s.candidate.note_id], explain(s)) for s in page if s.candidate.note_id in by_id]
-    await _remember(session, [n.id for n, _ in cards], [n.account_id for n, _ in cards])  # type: ignore[attr-defined]
-    return ExplorePage(cards, session.id if cards else None)
+    state.remember([n.id for n, _ in cards], [n.account_id for n, _ in cards])  # type: ignore[attr-defined]
+    return ExplorePage(cards, paging.encode(state) if cards else None)
 
 
 async def _profile(viewer: Account | None, fs: FeedSettings, now: datetime) -> InterestProfile:
@@ -110,22 +111,6 @@ async def _chronological(viewer: Account | None, cursor: str | None) -> ExploreP
     return ExplorePage([(n, []) for n in notes], f"c{notes[-1].id}" if notes else None)
 
 
-async def _session(viewer: Account | None, cursor: str | None) -> ExploreSession:
-    """The cursor's session when it belongs to this viewer; a fresh one otherwise."""
-    account_id = viewer.id if viewer is not None else None
-    if cursor and len(cursor) <= 32:
-        found = await ExploreSession.get_or_none(id=cursor)
-        if found is not None and found.account_id == account_id:  # type: ignore[attr-defined]
-            return found
-    return ExploreSession(id=secrets.token_urlsafe(16), account_id=account_id, shown=[])
-
-
-async def _remember(session: ExploreSession, note_ids: list[int], authors: list[int]) -> None:
-    session.shown = [*session.shown, *note_ids][-MAX_SHOWN:]
-    session.last_authors = authors
-    await session.save()
-
-
 def _reader_languages(viewer: Account | None, weights: dict[str, float]) -> list[str]:
     """Languages the person reads: their account's, plus those they engage with."""
     langs = [str(x).lower() for x in (viewer.languages if viewer is not None else []) or []]
@@ -138,12 +123,14 @@ async def _eligible(
     user: User | None,
     found: Retrieved,
     skip: set[int],
+    state: paging.PagingState,
     languages: Sequence[str],
     settings: Settings,
 ) -> list[_Row]:
-    """The candidates the viewer may see and wants: visibility, blocks, mutes and domain blocks
-    come from services.visibility (public listing), then Explore's own rules."""
-    ids = [i for i in found.sources if i not in skip]
+    """The candidates the viewer may see and wants (not seen lately, not shown this session):
+    visibility, blocks, mutes and domain blocks come from services.visibility (public
+    listing), then Explore's own rules."""
+    ids = [i for i in found.sources if i not in skip and not state.was_shown(i)]
     if not ids:
         return []
     rows = await public_listing_rows(viewer, ids, _COLUMNS)

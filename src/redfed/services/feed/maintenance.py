@@ -1,5 +1,5 @@
 """Feed background jobs: decay of engagement and neighbours, trending per language, purge of
-old events and Explore sessions. Each run is bounded and re-enqueues itself for the next period.
+old events. Each run is bounded and re-enqueues itself for the next period.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from tortoise.functions import Count
 
 from redfed.models import (
     AuthorEngagement,
-    ExploreSession,
     FeedEvent,
     Job,
     Note,
@@ -93,7 +92,6 @@ async def run_maintenance(fs: FeedSettings, now: datetime | None = None) -> None
     await decay_signals(fs, PERIOD)
     trending = await recompute_trending(now)
     purged = await purge_old_events(now)
-    await ExploreSession.filter(created_at__lt=now - timedelta(days=1)).delete()
     log.info("feed.maintained trending=%d purged=%d", trending, purged)
     nxt = now + PERIOD
     await jobs.enqueue(KIND, {}, unique_key=_period_key(nxt), run_at=nxt)
