@@ -16,6 +16,7 @@ from redfed.runtime import Runtime
 from redfed.services.feed.maintenance import ensure_scheduled
 from redfed.web import blueprints
 from redfed.web.errors import register_error_handlers
+from redfed.web.inbox import InboxFastPath
 from redfed.worker.handlers import default_handlers
 from redfed.worker.runner import Worker
 
@@ -51,6 +52,10 @@ def create_app(
     register_error_handlers(app)
     for blueprint in blueprints.all_blueprints():
         app.register_blueprint(blueprint)
+    # Inbox POSTs skip Quart's request machinery (see web/inbox.py); the rest goes through it.
+    app.asgi_app = InboxFastPath(  # type: ignore[method-assign]
+        app.asgi_app, runtime, body_timeout=float(app.config["BODY_TIMEOUT"])
+    )
     run_worker = settings.worker.in_process if start_worker is None else start_worker
 
     @app.before_serving
