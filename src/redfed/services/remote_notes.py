@@ -80,7 +80,7 @@ async def upsert_remote_note(
 ) -> Note | None:
     """Store a new remote note (an existing one is returned unchanged: IDEM-01, ORI-06)."""
     parent = None
-    if parsed.in_reply_to:
+    if parsed.in_reply_to and parsed.in_reply_to != parsed.uri:  # a self-reply has no parent
         # Before fetching parents over the network, make sure this note is wanted at all.
         known = await Note.get_or_none(uri=parsed.uri)
         if known is not None or await Tombstone.exists(uri=parsed.uri):
@@ -121,13 +121,17 @@ async def upsert_remote_note(
         await _sql('UPDATE "accounts" SET "notes_count"="notes_count"+1 WHERE "id"=?', author.id)
         if parent is not None:
             await _count_reply(note, parent, author)
-        # Replies that arrived before this note are linked now (IDEM-06).
+        # Replies that arrived before this note are linked now (IDEM-06), except this note's
+        # own root: a chain that loops back (A -> B -> A, or a note replying to itself) ends at
+        # a root whose parent is this note, and linking it would store the loop (RES-06).
+        root = _root_id(note)
         await _sql(
             'UPDATE "notes" SET "in_reply_to_id"=?, "root_id"=?'
-            ' WHERE "in_reply_to_uri"=? AND "in_reply_to_id" IS NULL',
+            ' WHERE "in_reply_to_uri"=? AND "in_reply_to_id" IS NULL AND "id"<>?',
             note.id,
-            _root_id(note),
+            root,
             parsed.uri,
+            root,
         )
     log.info("note.stored uri=%s visibility=%s", parsed.uri, visibility)
     return note
