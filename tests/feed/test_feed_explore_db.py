@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from tortoise import connections
 
-from redfed.models import FeedEvent, InterestWeight, Note, TrendingNote, User
-from redfed.services.feed import events, maintenance
+from redfed.models import Account, FeedEvent, InterestWeight, Note, TrendingNote, User, Visibility
+from redfed.services.feed import candidate_rows, events, maintenance
 from redfed.services.feed.explore import explore_page
 from redfed.services.feed.signals import feed_settings
 from redfed.services.feed.types import FeedEvent as Kind
@@ -202,3 +202,31 @@ async def test_maintenance_job_trends_decays_and_purges(settings, db, worker):
     assert trend.language == "zh" and trend.score == 4.0
     assert not await FeedEvent.filter(id=old.id).exists()
     assert 0 < (await Note.get(id=n.id)).engagement < 3.0
+
+
+async def test_a_note_changed_after_its_row_was_kept_is_not_shown(settings, db):
+    """Rows are kept a minute for ranking (candidate_rows); the page is checked live. The
+    changes are raw updates, as another process would make them (no save signal here)."""
+    me = await account("me", user=True)
+    private = await note(await account("p"), "x", engagement=9)
+    suspended = await note(await account("s"), "x", engagement=8)
+    silenced = await note(await account("q"), "x", engagement=7)
+    others = {(await note(await account(f"a{i}"), "x", engagement=i)).id for i in range(3)}
+    first = await explore_page(me, None, settings, page_size=2)  # rows now kept
+    assert ids(first) == [private.id, suspended.id]
+    await Note.filter(id=private.id).update(visibility=Visibility.FOLLOWERS)
+    await Account.filter(id=suspended.account_id).update(suspended_at=NOW)
+    await Account.filter(id=silenced.account_id).update(silenced=True)
+    await Note.filter(id=max(others)).delete()
+    page = await explore_page(me, None, settings, page_size=5)
+    assert set(ids(page)) == others - {max(others)}
+    assert candidate_rows._rows[private.id][1] is None  # not ranked again until re-read
+
+
+async def test_kept_rows_are_bounded(settings, db, monkeypatch):
+    monkeypatch.setattr(candidate_rows, "MAX_ROWS", 4)
+    me = await account("me", user=True)
+    for i in range(9):
+        await note(await account(f"a{i}"), "x", engagement=i)
+    page = await explore_page(me, None, settings, page_size=3)
+    assert len(page.cards) == 3 and len(candidate_rows._rows) <= 4

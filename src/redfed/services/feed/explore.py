@@ -5,54 +5,44 @@ repeat and no page writes to the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from redfed.config import Settings
-from redfed.models import Account, Follow, Note, User
+from redfed.models import Account, FeedConfig, Follow, Note, User
 from redfed.services.timelines import explore_newest
-from redfed.services.visibility import as_datetime, ids_in_sql, public_listing_rows, raw_rows
+from redfed.services.visibility import hidden_account_ids
 
 from . import cursor as paging
+from .candidate_rows import CandidateRow, cached_rows, read_rows
 from .candidates import NEW_CREATOR_DAYS, SMALL_CREATOR_FOLLOWERS, Retrieved, gather
 from .events import seen_note_ids
 from .explain import explain
 from .profile import InterestProfile, empty_profile, profile_from_interests
 from .rerank import rerank
-from .signals import feed_settings, load_config, load_profile
-from .types import Candidate, FeedSettings, Reason
+from .signals import load_config, load_profile, ranking_settings
+from .types import Candidate, FeedSettings, Reason, Scored
 
 PAGE_SIZE = 20
 SEEN_DAYS = 7
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """The columns ranking needs of one eligible candidate (plain values, no model object)."""
-
-    id: int
-    author_id: int
-    language: str
-    published_at: datetime
-    engagement: float
-    followers: int
-    author_created_at: datetime
-
-
-# The candidate's ranking columns (0–6, as _Row), then Explore's own rules (7–11), checked in
-# Python on the rows read by id (see visibility.public_listing_rows).
-_COLUMNS = (
-    "n.id, n.account_id, n.language, n.published_at, n.engagement, a.followers_count,"
-    " a.created_at, n.in_reply_to_id, n.in_reply_to_uri, a.discoverable, n.local, n.sensitive"
-)
 
 
 @dataclass(frozen=True)
 class ExplorePage:
     cards: list[tuple[Note, list[Reason]]]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Who is reading and what Explore's rules need to know about them for one request."""
+
+    viewer_id: int | None
+    user: User | None
+    languages: Sequence[str]
+    hidden: Collection[int]  # blocked either way or muted (services.visibility)
+    config: FeedConfig
 
 
 async def explore_page(
@@ -71,27 +61,51 @@ async def explore_page(
     user = await User.get_or_none(account_id=viewer.id) if viewer is not None else None
     if user is not None and user.feed_mode == "chronological":
         return await _chronological(viewer, cursor)
-    state = paging.decode(cursor, viewer.id if viewer is not None else None)
-    fs = await feed_settings(settings)
+    viewer_id = viewer.id if viewer is not None else None
+    state = paging.decode(cursor, viewer_id)
+    config = await load_config(settings)
+    fs = ranking_settings(config)
     profile = await _profile(viewer, fs, now)
     weights = profile.weights(now, fs.profile_half_life_days)
     languages = _reader_languages(viewer, weights)
     tag_weights = {k[4:]: w for k, w in weights.items() if k.startswith("tag:")}
-    found = await gather(viewer.id if viewer else None, tag_weights, languages, now)
+    found = await gather(viewer_id, tag_weights, languages, now)
     skip: set[int] = set()
     if viewer is not None:
         skip = await seen_note_ids(viewer.id, now - timedelta(days=SEEN_DAYS))
-    rows = await _eligible(viewer, user, found, skip, state, languages, settings)
-    cands = await _candidates(rows, found, now)
+    reader = _Reader(viewer_id, user, languages, set(await hidden_account_ids(viewer)), config)
+    ids = [i for i in found.sources if i not in skip and not state.was_shown(i)]
+    # Rank from rows up to a minute old (candidate_rows), then re-read the page's rows live.
+    rows = await _allowed(reader, await cached_rows(ids))
+    cands = _candidates(rows, found, now)
     scored = score_candidates(profile, cands, fs, now, limit=fs.mmr_pool + 2 * page_size)
     last_authors = {c.author_id for c in cands if state.was_last_author(c.author_id)}
-    page = rerank(scored, fs, page_size, last_authors)
-    # Full models only for the page: building ~1,000 Note objects was most of the latency.
+    page = await _live_page(reader, scored, fs, page_size, last_authors)
     picked = [s.candidate.note_id for s in page]
     by_id = {n.id: n for n in await Note.filter(id__in=picked).prefetch_related("account")}
     cards = [(by_id[s.candidate.note_id], explain(s)) for s in page if s.candidate.note_id in by_id]
     state.remember([n.id for n, _ in cards], [n.account_id for n, _ in cards])  # type: ignore[attr-defined]
     return ExplorePage(cards, paging.encode(state) if cards else None)
+
+
+async def _live_page(
+    reader: _Reader,
+    scored: list[Scored],
+    fs: FeedSettings,
+    page_size: int,
+    last_authors: set[int],
+) -> list[Scored]:
+    """Re-rank into a page whose notes pass every rule on their rows as they are now: a note
+    changed since its row was kept (made private, author suspended…) makes way for the next."""
+    for _attempt in range(3):
+        page = rerank(scored, fs, page_size, last_authors)
+        picked = [s.candidate.note_id for s in page]
+        live = await _allowed(reader, await read_rows(picked, signals=False))
+        if len(live) == len(picked):
+            return page
+        gone = set(picked) - live.keys()
+        scored = [s for s in scored if s.candidate.note_id not in gone]
+    return [s for s in page if s.candidate.note_id in live]
 
 
 async def _profile(viewer: Account | None, fs: FeedSettings, now: datetime) -> InterestProfile:
@@ -118,61 +132,34 @@ def _reader_languages(viewer: Account | None, weights: dict[str, float]) -> list
     return sorted(set(langs))
 
 
-async def _eligible(
-    viewer: Account | None,
-    user: User | None,
-    found: Retrieved,
-    skip: set[int],
-    state: paging.PagingState,
-    languages: Sequence[str],
-    settings: Settings,
-) -> list[_Row]:
-    """The candidates the viewer may see and wants (not seen lately, not shown this session):
-    visibility, blocks, mutes and domain blocks come from services.visibility (public
-    listing), then Explore's own rules."""
-    ids = [i for i in found.sources if i not in skip and not state.was_shown(i)]
-    if not ids:
-        return []
-    rows = await public_listing_rows(viewer, ids, _COLUMNS)
-    kept = _wanted(rows, viewer.id if viewer is not None else None, user, languages)
-    policy = (await load_config(settings)).remote_in_explore
+async def _allowed(reader: _Reader, rows: Mapping[int, CandidateRow]) -> dict[int, CandidateRow]:
+    """The rows the reader may see and wants. `rows` already hold only publicly listable
+    notes (visibility, suspensions and domain blocks: services.visibility); here the reader's
+    blocks and mutes, then Explore's own rules and the admin's remote-author policy."""
+    kept = {
+        i: r for i, r in rows.items() if r.author_id not in reader.hidden and _wanted(r, reader)
+    }
+    policy = reader.config.remote_in_explore
     if policy == "none":
-        kept = [r for r in kept if r[10]]
+        kept = {i: r for i, r in kept.items() if r.local}
     elif policy == "followed":
-        followed = await _followed_by_locals({int(r[1]) for r in kept if not r[10]})
-        kept = [r for r in kept if r[10] or int(r[1]) in followed]
-    return [
-        _Row(
-            int(r[0]),
-            int(r[1]),
-            r[2] or "",
-            as_datetime(r[3]),
-            float(r[4]),
-            int(r[5]),
-            as_datetime(r[6]),
-        )
-        for r in kept
-    ]
+        followed = await _followed_by_locals({r.author_id for r in kept.values() if not r.local})
+        kept = {i: r for i, r in kept.items() if r.local or r.author_id in followed}
+    return kept
 
 
-def _wanted(
-    rows: list[Sequence[Any]], viewer_id: int | None, user: User | None, languages: Sequence[str]
-) -> list[Sequence[Any]]:
-    """Explore's own rules: top-level, discoverable author, not the viewer's own, sensitive
+def _wanted(row: CandidateRow, reader: _Reader) -> bool:
+    """Explore's own rules: top-level, discoverable author, not the reader's own, sensitive
     only when asked for, and a language the person reads (unless they auto-translate)."""
-    show_sensitive = user is not None and user.show_sensitive
+    user = reader.user
+    if row.is_reply or not row.discoverable or row.author_id == reader.viewer_id:
+        return False
+    if row.sensitive and not (user is not None and user.show_sensitive):
+        return False
     translate = user is not None and user.auto_translate
-    langs = set(languages) if languages and not translate else None
-    return [
-        r
-        for r in rows
-        if r[7] is None
-        and r[8] == ""
-        and r[9]
-        and r[1] != viewer_id
-        and (show_sensitive or not r[11])
-        and (langs is None or r[2] == "" or r[2] in langs)
-    ]
+    if not reader.languages or translate or row.language == "":
+        return True
+    return row.language in reader.languages
 
 
 async def _followed_by_locals(author_ids: set[int]) -> set[int]:
@@ -184,36 +171,24 @@ async def _followed_by_locals(author_ids: set[int]) -> set[int]:
     return {int(i) for i in rows}  # type: ignore[call-overload]
 
 
-async def _candidates(rows: list[_Row], found: Retrieved, now: datetime) -> list[Candidate]:
-    if not rows:
-        return []
-    ids = [r.id for r in rows]
-    tags: dict[int, set[str]] = {}
-    cond, param = ids_in_sql("nt.note_id", ids)
-    # Constant SQL; the ids travel as one parameter (see visibility.ids_in_sql).
-    join = "note_tags nt JOIN tags t ON t.id = nt.tag_id"
-    sql = f"SELECT nt.note_id, t.name FROM {join} WHERE {cond}"  # noqa: S608
-    for note_id, name in await raw_rows(sql, [param]):
-        tags.setdefault(int(note_id), set()).add(str(name))
-    cond, param = ids_in_sql("account_id", list({r.author_id for r in rows}))
-    sql = f"SELECT account_id, engagement FROM feed_author_engagement WHERE {cond}"  # noqa: S608
-    author_eng = {int(a): float(e) for a, e in await raw_rows(sql, [param])}
+def _candidates(
+    rows: Mapping[int, CandidateRow], found: Retrieved, now: datetime
+) -> list[Candidate]:
     new_since = now - timedelta(days=NEW_CREATOR_DAYS)
     out = []
-    for r in rows:
+    for r in rows.values():
         coeng, via = found.coengagement.get(r.id, (0.0, None))
         out.append(
             Candidate(
                 note_id=r.id,
                 author_id=r.author_id,
-                tags=frozenset(tags.get(r.id, ())),
+                tags=r.tags,
                 language=r.language or None,
-                published_at=_aware(r.published_at),
-                engagement=float(r.engagement),
-                author_engagement=float(author_eng.get(r.author_id, 0.0)),
+                published_at=r.published_at,
+                engagement=r.engagement,
+                author_engagement=r.author_engagement,
                 author_is_small_or_new=(
-                    r.followers < SMALL_CREATOR_FOLLOWERS
-                    or _aware(r.author_created_at) >= new_since
+                    r.followers < SMALL_CREATOR_FOLLOWERS or r.author_created_at >= new_since
                 ),
                 sources=frozenset(found.sources.get(r.id, ())),
                 coengagement=coeng,
@@ -221,7 +196,3 @@ async def _candidates(rows: list[_Row], found: Retrieved, now: datetime) -> list
             )
         )
     return out
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

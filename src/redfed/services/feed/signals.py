@@ -42,7 +42,10 @@ def utcnow() -> datetime:
 
 async def feed_settings(settings: Settings) -> FeedSettings:
     """Ranking knobs: code defaults, with the admin's α and new-creator share on top."""
-    cfg = await load_config(settings)
+    return ranking_settings(await load_config(settings))
+
+
+def ranking_settings(cfg: FeedConfig) -> FeedSettings:
     return FeedSettings(alpha=cfg.alpha, new_creator_share=cfg.new_creator_share)
 
 
