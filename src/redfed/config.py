@@ -109,6 +109,9 @@ class FederationSettings:
         default=1024 * 1024, metadata={"check": _between(1024, 64 * 2**20)}
     )
     delivery_max_attempts: int = field(default=16, metadata={"check": _between(1, 50)})
+    # Mastodon's AUTHORIZED_FETCH: AS2 GETs need a valid signature, except the instance actor,
+    # WebFinger, NodeInfo and each actor's key-only document (key fetches must not deadlock).
+    authorized_fetch: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,23 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from redfed.activitypub.normalize import InvalidActivity, host_of
+from redfed.errors import NotFound
 from redfed.federation.addresses import FetchError
-from redfed.federation.signatures import SignatureError, SignedRequest, verify_signed_request
+from redfed.federation.signatures import (
+    SignatureError,
+    SignedRequest,
+    parse_signed_request,
+    verify_signed_request,
+)
 from redfed.models import Account
 from redfed.runtime import Runtime
 from redfed.services import remote_accounts
+from redfed.services.moderation import is_suspended_domain
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,46 @@ async def verify_signature(rt: Runtime, signed: SignedRequest) -> Signer:
     fresh = Signer(owner.uri, owner.domain or "", owner.public_key_pem or "", owner.suspended_at)
     _remember_key(rt, signed.key_id, fresh)
     return fresh
+
+
+def is_signed(headers: Mapping[str, str]) -> bool:
+    """Does the request carry a signature at all (cavage `Signature` or RFC 9421)?"""
+    return any(name.lower() in ("signature", "signature-input") for name in headers.keys())
+
+
+async def fetching_actor(
+    rt: Runtime, method: str, path: str, query: str, headers: Mapping[str, str]
+) -> Account | None:
+    """The remote actor who signed this GET (authorized fetch); None when it is not signed.
+
+    The same checks as the inbox's: cavage or RFC 9421, Date window, Host, the key fetched or
+    cached, the key's owner is the actor. Raises SignatureError (401) for a signature that
+    does not verify, and NotFound when the key's domain or the signer is suspended: a blocked
+    server learns nothing, not even that the document exists (PRIV-09). `path` and `query`
+    are as sent, still percent-encoded.
+    """
+    if not is_signed(headers):
+        return None
+    signed = parse_signed_request(
+        method,
+        path,
+        query,
+        headers,
+        None,
+        now=datetime.now(UTC),
+        expected_host=rt.settings.instance.domain,
+    )
+    key_host = host_of(signed.key_id)
+    if key_host == rt.settings.instance.domain.lower():
+        # We never sign fetches to ourselves; a local key id would make us fetch our own URL.
+        raise SignatureError("A local key cannot sign a fetch")
+    if await is_suspended_domain(key_host):  # SIG-13: no key fetch for a suspended domain
+        raise NotFound(detail=f"signed by {key_host}, a suspended domain")
+    signer = await verify_signature(rt, signed)
+    account = await Account.get_or_none(uri=signer.uri, domain__not_isnull=True)
+    if account is None or account.suspended_at is not None:
+        raise NotFound(detail=f"signed by {signer.uri}, suspended or unknown")
+    return account
 
 
 def _verifies(signed: SignedRequest, signer: Signer) -> bool:
