@@ -7,6 +7,7 @@ Retrieval only finds ids and why; filtering (visibility, mutes, seen…) happens
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.signals import post_save
 
 from redfed.ids import min_id_for
-from redfed.models import FeedEvent, Note, NoteNeighbour, NoteTag, Tag, TrendingNote, Visibility
+from redfed.models import FeedEvent, Note, NoteNeighbour, Tag, TrendingNote, Visibility
 from redfed.services.visibility import as_datetime, ids_in_sql, raw_rows
 
 from .coengagement import SEED_LIKES, neighbour_scores
@@ -59,19 +60,29 @@ async def _ids(query: object) -> list[int]:
 
 
 async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) -> list[int]:
-    """Fresh notes under the person's strongest positive tags."""
+    """Fresh notes under the person's strongest positive tags: the newest `limit` of them.
+
+    One bounded index range per tag (newest first, at most `limit` each), merged here. With
+    all tags in one `tag_id IN (…) ORDER BY note_id DESC`, PostgreSQL walked the (note_id,
+    tag_id) index backwards until enough matched: for rare tags most of the month (≈ 50 ms
+    at 1M notes)."""
     top = sorted((w, t) for t, w in tag_weights.items() if w > 0)[-8:]
     if not top:
         return []
     tag_ids = await Tag.filter(name__in=[t for _, t in top]).values_list("id", flat=True)
     if not tag_ids:
         return []
-    return await _ids(
-        NoteTag.filter(tag_id__in=list(tag_ids), note_id__gte=since)
-        .order_by("-note_id")
-        .limit(limit)
-        .values_list("note_id", flat=True)
+    # Constant SQL (the limit is an int); tag ids and `since` travel as parameters.
+    newest = "SELECT note_id FROM note_tags WHERE tag_id = {} AND note_id >= {} ORDER BY 1 DESC"
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM ({newest} LIMIT {int(limit)}) t{k}"  # noqa: S608
+        for k in range(len(tag_ids))
     )
+    params: list[object] = []
+    for tag_id in tag_ids:
+        params += [int(tag_id), since]  # type: ignore[call-overload]
+    rows = await raw_rows(sql, params)
+    return heapq.nlargest(limit, {int(r[0]) for r in rows})
 
 
 async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
