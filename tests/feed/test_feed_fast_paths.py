@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from redfed.ids import min_id_for
 from redfed.models import Block, DomainBlock, DomainSeverity, Mute, Visibility
 from redfed.services.feed import candidates
 from redfed.services.visibility import public_listing_rows, visible_notes_query
@@ -66,3 +67,17 @@ async def test_pools_pick_up_new_and_back_dated_notes_and_engagement(db):
     await first.save()
     assert (await candidates.by_popularity(since, 10))[0] == first.id
     assert await candidates.by_popularity(older.id + 1, 10) == [first.id, newer.id]
+
+
+async def test_interest_retrieval_takes_the_newest_across_tags_within_the_window(db):
+    author = await account("a")
+    by_age = {}
+    for hours, tags in [(1, ("cats",)), (2, ("dogs",)), (3, ("cats", "dogs")), (4, ("cats",))]:
+        by_age[hours] = (await note(author, *tags, hours_old=hours)).id
+    old = await note(author, "cats", hours_old=24 * 40)  # before the window
+    await note(author, "birds", hours_old=0.5)  # a tag the person does not follow
+    since = min_id_for(datetime.now(UTC) - timedelta(days=candidates.FRESH_DAYS))
+    weights = {"cats": 2.0, "dogs": 1.0, "fish": 3.0, "birds": -1.0}
+    assert await candidates.by_interest(weights, since, 3) == [by_age[1], by_age[2], by_age[3]]
+    everything = await candidates.by_interest(weights, since, 10)
+    assert everything == [by_age[h] for h in (1, 2, 3, 4)] and old.id not in everything
