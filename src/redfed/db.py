@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from redfed.errors import ConfigError
@@ -21,7 +22,7 @@ _SQLITE_PRAGMAS = "journal_mode=WAL&busy_timeout=10000&synchronous=NORMAL&foreig
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": _connection_url(database_url)},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": ["redfed.models"],
@@ -34,14 +35,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-def _connection_url(database_url: str) -> str:
+def _connection(database_url: str) -> str | dict[str, Any]:
     scheme = urlsplit(database_url).scheme
     if scheme == "sqlite":
         path = database_url[len("sqlite://") :]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         separator = "&" if "?" in database_url else "?"
-        return f"{database_url}{separator}{_SQLITE_PRAGMAS}"
+        expanded = expand_db_url(f"{database_url}{separator}{_SQLITE_PRAGMAS}")
+        # Transactions that take the write lock when they begin (redfed/sqlite_engine.py).
+        return {**expanded, "engine": "redfed.sqlite_engine"}
     if scheme in ("postgres", "postgresql", "asyncpg"):
         return database_url.replace("postgresql://", "postgres://", 1)
     raise ConfigError(
