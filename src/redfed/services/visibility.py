@@ -24,7 +24,6 @@ from redfed.models import (
     Follow,
     FollowState,
     Mention,
-    Mute,
     Note,
     Visibility,
 )
@@ -93,10 +92,14 @@ async def hidden_account_ids(viewer: Account | None) -> list[int]:
     """Accounts the viewer never sees in listings: blocked either way, or muted (PRIV-05)."""
     if viewer is None:
         return []
-    blocked = await Block.filter(account_id=viewer.id).values_list("target_id", flat=True)
-    blockers = await Block.filter(target_id=viewer.id).values_list("account_id", flat=True)
-    muted = await Mute.filter(account_id=viewer.id).values_list("target_id", flat=True)
-    return sorted({int(i) for i in (*blocked, *blockers, *muted)})  # type: ignore[call-overload]
+    # One statement, not three: Explore reads this on every page.
+    rows = await raw_rows(
+        "SELECT target_id FROM blocks WHERE account_id = {} UNION ALL"
+        " SELECT account_id FROM blocks WHERE target_id = {} UNION ALL"
+        " SELECT target_id FROM mutes WHERE account_id = {}",
+        [viewer.id, viewer.id, viewer.id],
+    )
+    return sorted({int(r[0]) for r in rows})
 
 
 async def visible_notes_query(
