@@ -7,6 +7,7 @@ really signed activities into our app (through the Quart test client or over rea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class FakeInstance:
         self.actors: dict[str, FakeActor] = {}
         self.objects: dict[str, Any] = {}  # path -> document
         self.statuses: dict[str, int] = {}  # path -> forced status
+        self.delays: dict[str, float] = {}  # path -> seconds before answering (a slow server)
         self.files: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, content type), e.g. photos
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.server: TestServer | None = None
@@ -224,6 +226,8 @@ class FakeInstance:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append((request.method, request.path_qs, dict(request.headers), body))
+        if request.path in self.delays:
+            await asyncio.sleep(self.delays[request.path])
         if request.path in self.statuses:
             return web.Response(status=self.statuses[request.path], text="forced")
         if request.method == "POST":
