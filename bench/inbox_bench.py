@@ -2,7 +2,7 @@
 loopback HTTP, key cache warm) and processed per second by the worker, on SQLite or PostgreSQL.
 
     .venv/bin/python bench/inbox_bench.py [-n 3000] [--concurrency 64] [--database-url postgres://…]
-                                          [--ceiling]
+                                          [--ceiling] [--workers 2]
 
 The server runs as `redfed run` (worker off) in its own process; this process plays the remote
 servers (aiohttp, real RSA keys), pre-signs every request, then drains the queue with a Worker.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -43,8 +44,8 @@ from redfed.worker.runner import Worker  # noqa: E402
 ACTORS = 20
 
 
-def _environ(database_url: str) -> dict[str, str]:
-    env = {"REDFED_WORKER_IN_PROCESS": "false"}
+def _environ(database_url: str, workers: int) -> dict[str, str]:
+    env = {"REDFED_WORKER_IN_PROCESS": "false", "REDFED_SERVER_WORKERS": str(workers)}
     if database_url:
         env["REDFED_DATABASE_URL"] = database_url
     return env
@@ -60,12 +61,25 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as children:
+            kids += [int(child) for child in children.read().split()]
+    return kids
+
+
 def _server_cpu() -> float:
-    """CPU seconds of this process's children: the `redfed run` server."""
-    total = 0.0
-    for task in os.listdir(f"/proc/{os.getpid()}/task") if os.path.isdir("/proc") else ():
-        with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
-            total += sum(_process_cpu(int(pid)) for pid in children.read().split())
+    """CPU seconds of this process's descendants: the `redfed run` server and, with
+    `--workers`, its server processes."""
+    if not os.path.isdir("/proc"):
+        return 0.0
+    total, todo = 0.0, _children(os.getpid())
+    while todo:
+        pid = todo.pop()
+        total += _process_cpu(pid)
+        with contextlib.suppress(OSError):
+            todo += _children(pid)
     return total
 
 
@@ -167,11 +181,13 @@ async def _drain(settings: Any) -> tuple[float, int]:
         return time.perf_counter() - started, ran
 
 
-async def run(n: int, concurrency: int, database_url: str, ceiling: bool = False) -> None:
+async def run(
+    n: int, concurrency: int, database_url: str, ceiling: bool = False, workers: int = 1
+) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="redfed-inbox-bench-"))
     remote = await FakeInstance().start()
     actors = [remote.add_actor(f"poster{i}") for i in range(ACTORS)]
-    async with spawn_instance(data_dir, **_environ(database_url)) as base:
+    async with spawn_instance(data_dir, **_environ(database_url, workers)) as base:
         if ceiling:
             await _ceiling(base, 300, concurrency)  # warm-up
             await _ceiling(base, n, concurrency)
@@ -203,7 +219,10 @@ async def run(n: int, concurrency: int, database_url: str, ceiling: bool = False
         await close_database()
     await remote.close()
     kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    print(f"inbox bench ({kind}, {n} signed Creates, {concurrency} connections, {ACTORS} actors)")
+    print(
+        f"inbox bench ({kind}, {n} signed Creates, {concurrency} connections, {ACTORS} actors, "
+        f"{workers} server process{'es' if workers > 1 else ''})"
+    )
     rate = accepted / accept_s
     print(
         f"  accepted : {accepted} in {accept_s:.2f} s = {rate:,.0f}/s (target ≥ 1,000/s); "
@@ -234,15 +253,17 @@ async def _scratch_postgres(server_url: str, statement: str) -> None:
         await conn.close()
 
 
-async def run_on(n: int, concurrency: int, server_url: str, ceiling: bool = False) -> None:
+async def run_on(
+    n: int, concurrency: int, server_url: str, ceiling: bool = False, workers: int = 1
+) -> None:
     """SQLite in a temporary data dir, or a scratch database on the PostgreSQL server."""
     if not server_url:
-        await run(n, concurrency, "", ceiling)
+        await run(n, concurrency, "", ceiling, workers)
         return
     name = f"redfed_inbox_bench_{uuid.uuid4().hex[:8]}"
     await _scratch_postgres(server_url, f'CREATE DATABASE "{name}"')
     try:
-        await run(n, concurrency, f"{server_url.rsplit('/', 1)[0]}/{name}", ceiling)
+        await run(n, concurrency, f"{server_url.rsplit('/', 1)[0]}/{name}", ceiling, workers)
     finally:
         await _scratch_postgres(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -253,8 +274,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--database-url", default="", help="postgres://… server")
     parser.add_argument("--ceiling", action="store_true", help="measure GET /healthz first")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server.workers (server processes; PostgreSQL)"
+    )
     args = parser.parse_args()
-    asyncio.run(run_on(args.n, args.concurrency, args.database_url, args.ceiling))
+    asyncio.run(run_on(args.n, args.concurrency, args.database_url, args.ceiling, args.workers))
 
 
 if __name__ == "__main__":

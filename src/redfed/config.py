@@ -59,6 +59,8 @@ class ServerSettings:
     # Only requests from these proxy addresses may set X-Forwarded-For (WEB-06).
     trusted_proxies: list[str] = field(default_factory=list)
     max_body_bytes: int = field(default=50 * 1024 * 1024, metadata={"check": _between(1024, 2**31)})
+    # Server processes sharing the port (one core each at most). More than 1 needs PostgreSQL.
+    workers: int = field(default=1, metadata={"check": _between(1, 16)})
 
 
 @dataclass(frozen=True)

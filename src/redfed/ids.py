@@ -8,6 +8,7 @@ primary key constraint catches the rare case.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -20,6 +21,16 @@ _SEQUENCE_MASK = (1 << _SEQUENCE_BITS) - 1
 _lock = threading.Lock()
 _last_ms = 0
 _sequence = secrets.randbelow(1 << _SEQUENCE_BITS)
+
+
+def _reseed() -> None:
+    """A forked process (`server.workers`) must not go on from its parent's counter: both
+    would make the same ids in the same millisecond."""
+    global _sequence
+    _sequence = secrets.randbelow(1 << _SEQUENCE_BITS)
+
+
+os.register_at_fork(after_in_child=_reseed)
 
 
 def new_id(at: datetime | None = None) -> int:

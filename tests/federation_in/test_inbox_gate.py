@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
+from redfed.inbox.intake import JobIntake
 from redfed.models import Job
+from redfed.services.jobs import utcnow
 from tests.federation_in.conftest import snapshot
 from tests.support.fediverse import FakeInstance
 
@@ -63,3 +65,13 @@ async def test_other_requests_on_inbox_paths_reach_quart(client, alice) -> None:
     nested = await client.post("/users/a/b/inbox", data=b"{}", headers={"Host": "redfed.test"})
     assert nested.status_code == 404
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_an_id_another_process_made_too_does_not_fail_the_activity(alice) -> None:
+    # Given a job whose id another server process also made in the same millisecond
+    taken = await Job.create(unique_key="inbox:other", kind="inbox", payload={}, run_at=utcnow())
+    job = Job(id=taken.id, unique_key="inbox:mine", kind="inbox", payload={}, run_at=utcnow())
+    # When the intake writes it, then it is stored (under a fresh id), not answered 500
+    assert await JobIntake().add(job) is True
+    stored = await Job.get(unique_key="inbox:mine")
+    assert stored.id == job.id != taken.id

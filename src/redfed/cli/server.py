@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -116,6 +117,13 @@ async def _database_step(what: str, step: Coroutine[Any, Any, None]) -> None:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging()
+    if settings.server.workers > 1 and not settings.database_url.startswith("postgres"):
+        print(
+            "redfed: server.workers > 1 needs PostgreSQL (SQLite has one writer at a time); "
+            "set server.workers = 1",
+            file=sys.stderr,
+        )
+        return 1
     try:
         # Bind before anything else: a port in use fails at once, before migrations.
         sock = _listen(settings.server.host, settings.server.port)
@@ -129,10 +137,68 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             code = _migrate_in_child(args)
             if code != 0:
                 return code
+        if settings.server.workers > 1:
+            return _serve_processes(settings, sock, first_admin=not args.no_first_admin)
         phase = _Phase()
         return _run_startup(
             _serve(settings, sock, phase, first_admin=not args.no_first_admin), phase
         )
+
+
+def _serve_processes(settings: Settings, sock: socket.socket, *, first_admin: bool) -> int:
+    """`server.workers` processes accept on the one listening socket (the kernel spreads the
+    connections); this process only starts them, passes on SIGINT/SIGTERM and waits. One
+    Python process keeps one core busy at most: this is how the web side uses more.
+
+    PostgreSQL only: SQLite takes one writer at a time, so a second process only waits for
+    the first one's lock (and the inbox's group commit batches within one process)."""
+    sys.stdout.flush()  # nothing buffered may be printed again by every child
+    children: list[int] = []
+    for index in range(settings.server.workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's status is what the parent reports
+            code = 1
+            try:
+                phase = _Phase()
+                # The first process alone makes the first admin and prints the ready line.
+                main = _serve(settings, sock, phase, first_admin=first_admin and index == 0,
+                              announce=index == 0)
+                code = _run_startup(main, phase)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(pid)
+    return _supervise(children)
+
+
+def _supervise(children: list[int]) -> int:
+    """Wait for the server processes; SIGINT/SIGTERM go to each of them. When one ends on its
+    own, the others are stopped too: a half-running server is worse than a stopped one."""
+    running = set(children)
+    stopping: list[int] = []  # the signal we passed on, if any
+
+    def forward(signum: int, _frame: Any) -> None:
+        stopping.append(signum)
+        for pid in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = 0
+    while running:
+        pid, status = os.wait()
+        running.discard(pid)
+        child_code = os.waitstatus_to_exitcode(status)
+        # A process still starting when told to stop ends by the signal itself: that is a stop.
+        if child_code in (0, 130) or (stopping and -child_code in stopping):
+            continue
+        if code == 0:
+            log.error("server.process_ended pid=%d status=%d", pid, child_code)
+            code = child_code if child_code > 0 else 1
+            forward(signal.SIGTERM, None)
+    return code
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -155,7 +221,12 @@ def _migrate_in_child(args: argparse.Namespace) -> int:
 
 
 async def _serve(
-    settings: Settings, sock: socket.socket, phase: _Phase, *, first_admin: bool
+    settings: Settings,
+    sock: socket.socket,
+    phase: _Phase,
+    *,
+    first_admin: bool,
+    announce: bool = True,
 ) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.utils import LifespanFailureError
@@ -171,7 +242,7 @@ async def _serve(
         app = create_app(settings, manage_database=False)
         # Registered after the app's own start-up hook, so it runs only once that succeeded;
         # the socket is already listening, so a client that reads the line can connect.
-        app.before_serving(_announcer(settings, phase))
+        app.before_serving(_announcer(settings, phase, announce))
         # Hypercorn takes the bound socket by its descriptor (`fd://`) and closes it itself.
         config = _hypercorn_config(settings, sock.detach())
         await serve(app, config, shutdown_trigger=_shutdown_event().wait)
@@ -230,10 +301,13 @@ def announce_line(settings: Settings) -> str:
     return f"redfed is running: open {scheme}://{host}:{settings.server.port}/ (Ctrl+C to stop)"
 
 
-def _announcer(settings: Settings, phase: _Phase) -> Callable[[], Awaitable[None]]:
+def _announcer(
+    settings: Settings, phase: _Phase, say: bool = True
+) -> Callable[[], Awaitable[None]]:
     async def announce() -> None:
         phase.serving = True
-        print(announce_line(settings), flush=True)
+        if say:
+            print(announce_line(settings), flush=True)
 
     return announce
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from redfed.ids import new_id
 from redfed.models import Job
 from redfed.services.jobs import MAX_INSERT_BATCH, insert_unique_jobs
 
@@ -60,6 +61,10 @@ class JobIntake:
 
     async def _write_each(self, batch: list[tuple[Job, asyncio.Future[bool]]]) -> None:
         for job, future in batch:
+            # A fresh id: if the batch failed on an id another process made in the same
+            # millisecond (ids.py), the same id would fail again, and that is no fault of
+            # the activity. The unique key, which is what matters, stays.
+            job.id = new_id()
             try:
                 _settle(future, bool(await insert_unique_jobs([job])))
             except Exception as exc:  # reported to that request alone (500)
