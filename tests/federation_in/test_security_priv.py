@@ -1,4 +1,4 @@
-"""PRIV-03, PRIV-04, PRIV-06: who gains access through what remote servers send.
+"""PRIV-03, PRIV-04, PRIV-05, PRIV-06: who gains access through what remote servers send.
 
 Each test drives real signed activities through the inbox and the worker, then asks the one
 place visibility lives (services/visibility.can_view) and the listings built on it.
@@ -20,6 +20,7 @@ from redfed.models import (
 )
 from redfed.services import timelines
 from redfed.services.moderation import block_domain
+from redfed.services.relationships import block_account
 from redfed.services.visibility import can_view
 from tests.federation_in.conftest import make_local, snapshot, warm
 from tests.support.fediverse import PUBLIC, FakeInstance
@@ -161,3 +162,39 @@ async def test_priv06_fetched_note_touching_a_blocked_domain_is_dropped(
         client, worker, good, bob, good.activity(bob, "Announce", fine["id"], to=[PUBLIC])
     )
     assert await Boost.filter(note__uri=fine["id"]).count() == 1
+
+
+async def test_priv05_boost_of_a_blocked_or_suspended_account_stays_hidden(
+    client, worker, runtime, fediverse, alice
+) -> None:
+    # Given alice follows bob, blocks dave, and evil's server is suspended
+    home, elsewhere, evil = await fediverse(), await fediverse(), await fediverse()
+    bob, dave, mallory = home.add_actor("bob"), elsewhere.add_actor("dave"), evil.add_actor("m")
+    await warm(runtime, bob, dave)
+    bob_account, dave_account = await Account.get(uri=bob.uri), await Account.get(uri=dave.uri)
+    await Follow.create(follower=alice, followee=bob_account, state=FollowState.ACCEPTED)
+    await block_account(runtime, alice, dave_account)
+    await block_domain(evil.domain)
+    daves = elsewhere.note(dave, "<p>dave #cats</p>", tag=[{"type": "Hashtag", "name": "#cats"}])
+    evils = evil.note(mallory, "<p>evil #cats</p>")
+    # When bob boosts both
+    for note in (daves, evils):
+        await _deliver(
+            client, worker, home, bob, home.activity(bob, "Announce", note["id"], to=[PUBLIC])
+        )
+    # Then the suspended server's note is not even stored, nor fetched
+    assert not await Note.exists(uri=evils["id"]) and evil.requests == []
+    # And dave's, boosted into alice's circle, is in none of her listings
+    stored = await Note.get(uri=daves["id"])
+    assert not await can_view(alice, stored)
+    listings = [
+        await timelines.following(alice),
+        await timelines.explore_newest(alice),
+        await timelines.profile_notes(alice, bob_account),
+        await timelines.profile_notes(alice, dave_account),
+        await timelines.tag_notes(alice, "cats"),
+        await timelines.search_notes(alice, "#cats"),
+    ]
+    assert all(stored.id not in {n.id for n in listing} for listing in listings)
+    # While someone who blocks nobody may see the public note (the block is alice's alone)
+    assert await can_view(None, stored)
