@@ -135,8 +135,9 @@ class TranslationSettings:
 
 @dataclass(frozen=True)
 class FeedSettings:
-    # α: how strongly an author's total engagement damps their notes in Explore.
-    author_damping: float = field(default=0.2, metadata={"check": _between(0, 3)})
+    # α: how strongly an author's reach (engagement decayed over months) damps their notes in
+    # Explore. Mirrors services.feed.types.FeedSettings.alpha (bench/README.md).
+    author_damping: float = field(default=0.5, metadata={"check": _between(0, 3)})
     new_creator_share: float = field(default=0.4, metadata={"check": _between(0, 1)})
     remote_in_explore: str = field(
         default="all", metadata={"check": _one_of("all", "followed", "none")}

@@ -57,7 +57,8 @@ class NoteNeighbour(Model):
 
 
 class AuthorEngagement(Model):
-    """Decayed local engagement of one author's notes (for damping big authors, α)."""
+    """Decayed local engagement of one author's notes over months, their reach (for damping
+    big authors, α; FeedSettings.author_half_life_days)."""
 
     id = fields.BigIntField(primary_key=True)
     account = fields.OneToOneField(

@@ -52,9 +52,10 @@ async def decay_signals(fs: FeedSettings, elapsed: timedelta) -> None:
     seconds = elapsed.total_seconds()
     f_eng = decay_factor(seconds, fs.engagement_half_life_days)
     f_nb = decay_factor(seconds, fs.neighbour_half_life_days)
+    f_author = decay_factor(seconds, fs.author_half_life_days)  # long horizon: see FeedSettings
     await Note.filter(engagement__gt=_FLOOR).update(engagement=F("engagement") * f_eng)
     await Note.filter(engagement__gt=0, engagement__lte=_FLOOR).update(engagement=0.0)
-    await AuthorEngagement.filter(engagement__gt=0).update(engagement=F("engagement") * f_eng)
+    await AuthorEngagement.filter(engagement__gt=0).update(engagement=F("engagement") * f_author)
     await NoteNeighbour.all().update(score=F("score") * f_nb)
     await NoteNeighbour.filter(score__lt=_FLOOR).delete()
 

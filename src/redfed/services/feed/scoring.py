@@ -1,7 +1,11 @@
 """The linear score of feed candidates, keeping every term's contribution for "why this".
 
-score = [co-engagement + log(1 + decayed engagement)] / (1 + author engagement / median)^α
+score = [co-engagement + popularity] / (1 + author reach / median)^α
         + IDF-weighted tag affinity + author affinity + language match + freshness + trending
+
+Popularity is a note's engagement decayed over days; an author's reach is their engagement
+decayed over months (FeedSettings.author_half_life_days), so damping holds back the accounts
+that dominate for long, not whichever note is hot this week.
 """
 
 from __future__ import annotations
