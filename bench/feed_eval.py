@@ -31,6 +31,7 @@ from redfed.services.feed.coengagement import (
     neighbour_scores,
     top_neighbours,
 )
+from redfed.services.feed.explore import PAGE_SIZE
 from redfed.services.feed.profile import apply_event, profile_from_interests
 from redfed.services.feed.rerank import jaccard, rerank
 from redfed.services.feed.scoring import score_candidates
@@ -241,14 +242,11 @@ class Window:
     cut: float
     catalogue: list[int]
     base: dict[int, Candidate]
-    idf: dict[str, float]
     pop_order: list[int]
     by_author: dict[int, list[int]]
     influencers: set[int]
     neighbours: dict[int, dict[int, float]]
     viewers: list[Viewer]
-    author_median: float  # server-wide references handed to scoring, known at the cut
-    engagement_reference: float
 
 
 def decayed(train: list, cut: float, half_life: float, weights: dict[int, float]) -> Counter:
@@ -269,7 +267,10 @@ def build_window(
     cut = snap.cut
     train = [e for e in events if e[3] < cut]
     catalogue = sorted(i for i, t in first_ts.items() if t < cut)
-    eng = decayed(train, cut, s.engagement_half_life_days, {5: 1.0, 4: 1.0, 3: 0.3})
+    weights = {5: 1.0, 4: 1.0, 3: 0.3}  # signals.ENGAGEMENT_WEIGHTS: like 1, open .3
+    eng = decayed(train, cut, s.engagement_half_life_days, weights)
+    # The author signal decays on its own, longer horizon (maintenance.decay_signals).
+    author_signal = decayed(train, cut, s.author_half_life_days, weights)
     pop = decayed(train, cut, POP_HALF_LIFE_DAYS, {5: 1.0, 4: 1.0, 3: 0.5})
     author_eng: Counter = Counter()
     author_likes: Counter = Counter()
@@ -277,15 +278,13 @@ def build_window(
     by_author: dict[int, list[int]] = defaultdict(list)
     for iid in catalogue:
         a = items[iid].author
-        author_eng[a] += eng[iid]
+        author_eng[a] += author_signal[iid]
         author_first[a] = min(author_first.get(a, cut), first_ts[iid])
         by_author[a].append(iid)
     for _, iid, rating, _ in train:
         author_likes[items[iid].author] += rating >= 4
     for lst in by_author.values():
         lst.sort(key=lambda i: -first_ts[i])  # newest first, for the chronological baseline
-    df = Counter(t for iid in catalogue for t in items[iid].tags)
-    idf = {t: math.log(len(catalogue) / n) for t, n in df.items()}
     base = {}
     for iid in catalogue:
         it = items[iid]
@@ -310,20 +309,7 @@ def build_window(
     cat = set(catalogue)
     test = [e for e in events if cut <= e[3] < end]
     viewers = warm_viewers(snap, test, cat) + cold_viewers(items, snap, test, cat, s)
-    positive = [v for v in author_eng.values() if v > 0]
-    return Window(
-        cut,
-        catalogue,
-        base,
-        idf,
-        pop_order,
-        by_author,
-        influencers,
-        snap.neighbours,
-        viewers,
-        float(np.median(positive)) if positive else 1.0,
-        max(eng.values(), default=0.0),
-    )
+    return Window(cut, catalogue, base, pop_order, by_author, influencers, snap.neighbours, viewers)
 
 
 def warm_viewers(snap: Snapshot, test: list, cat: set[int]) -> list[Viewer]:
@@ -388,8 +374,13 @@ def cold_viewers(
 Timings = list[tuple[int, float, float]]
 
 
-def rank_redfed(win: Window, v: Viewer, s: FeedSettings, timings: Timings) -> list[int]:
-    """The adapter: viewer state -> Candidates -> score_candidates -> rerank (project code)."""
+def rank_redfed(
+    win: Window, v: Viewer, s: FeedSettings, timings: Timings, page_size: int = PAGE_SIZE
+) -> list[int]:
+    """The adapter: viewer state -> Candidates -> score_candidates -> rerank (project code),
+    called as explore_page calls them: no tag IDF and no server-wide references (scoring takes
+    them from the candidates), a page of explore.PAGE_SIZE re-ranked as one (author cap and
+    new-creator quota over the page). The metrics read its first K cards."""
     neighbours = neighbour_scores(v.recent_likes, win.neighbours, v.dislikes)
     cands = []
     for iid in win.catalogue:
@@ -402,19 +393,12 @@ def rank_redfed(win: Window, v: Viewer, s: FeedSettings, timings: Timings) -> li
         cands.append(c)
     t0 = time.perf_counter()
     scored = score_candidates(
-        v.profile,
-        cands,
-        s,
-        to_dt(v.now),
-        win.idf,
-        author_median=win.author_median,
-        engagement_reference=win.engagement_reference,
-        limit=s.mmr_pool + 2 * K,  # what explore_page asks for
-    )
+        v.profile, cands, s, to_dt(v.now), limit=s.mmr_pool + 2 * page_size
+    )  # exactly explore_page's call
     t1 = time.perf_counter()
-    page = rerank(scored, s, K)
+    page = rerank(scored, s, page_size)
     timings.append((len(cands), t1 - t0, time.perf_counter() - t1))
-    return [x.candidate.note_id for x in page]
+    return [x.candidate.note_id for x in page[:K]]
 
 
 def rank_popularity(win: Window, v: Viewer) -> list[int]:
@@ -543,6 +527,8 @@ def make_rankers(s: FeedSettings, timings: Timings) -> dict:
         "chronological (follow)": rank_chronological,
         "redfed α=0": lambda w, v: rank_redfed(w, v, no_damping, []),
         "redfed default": lambda w, v: rank_redfed(w, v, s, timings),
+        # The same settings on a page of K: the new-creator quota then lands in the top K.
+        f"redfed default, page {K}": lambda w, v: rank_redfed(w, v, s, [], K),
         "redfed damped α=1": lambda w, v: rank_redfed(w, v, damped, []),
     }
 
@@ -578,7 +564,7 @@ def main() -> None:
     print(
         f"score_candidates: median {np.median(score_s) * 1e3:.2f} ms"
         f" for median {int(np.median(n))} "
-        f"candidates; rerank (page {K}): median {np.median(rerank_s) * 1e3:.2f} ms; "
+        f"candidates; rerank (page {PAGE_SIZE}): median {np.median(rerank_s) * 1e3:.2f} ms; "
         f"total run {time.perf_counter() - started:.0f} s"
     )
     keys = ("ndcg10_warm", "ndcg10_cold", "coverage", "top1_author_share", "diversity")
