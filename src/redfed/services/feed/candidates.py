@@ -19,11 +19,11 @@ from tortoise.expressions import Q
 from tortoise.signals import post_save
 
 from redfed.ids import min_id_for
-from redfed.models import FeedEvent, Note, NoteNeighbour, Tag, TrendingNote, Visibility
+from redfed.models import Note, NoteNeighbour, TrendingNote, Visibility
 from redfed.services.visibility import as_datetime, ids_in_sql, raw_rows
 
 from .coengagement import SEED_LIKES, neighbour_scores
-from .signals import recent_positive_ids
+from .signals import POSITIVE_KINDS
 from .types import (
     SOURCE_INTEREST,
     SOURCE_NEIGHBOURS,
@@ -69,18 +69,18 @@ async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) 
     top = sorted((w, t) for t, w in tag_weights.items() if w > 0)[-8:]
     if not top:
         return []
-    tag_ids = await Tag.filter(name__in=[t for _, t in top]).values_list("id", flat=True)
-    if not tag_ids:
-        return []
-    # Constant SQL (the limit is an int); tag ids and `since` travel as parameters.
-    newest = "SELECT note_id FROM note_tags WHERE tag_id = {} AND note_id >= {} ORDER BY 1 DESC"
+    # Constant SQL (the limit is an int); tag names and `since` travel as parameters.
+    newest = (
+        "SELECT note_id FROM note_tags WHERE tag_id = (SELECT id FROM tags WHERE name = {})"
+        " AND note_id >= {} ORDER BY 1 DESC"
+    )
     sql = " UNION ALL ".join(
         f"SELECT * FROM ({newest} LIMIT {int(limit)}) t{k}"  # noqa: S608
-        for k in range(len(tag_ids))
+        for k in range(len(top))
     )
     params: list[object] = []
-    for tag_id in tag_ids:
-        params += [int(tag_id), since]  # type: ignore[call-overload]
+    for _weight, name in top:
+        params += [name, since]
     rows = await raw_rows(sql, params)
     return heapq.nlargest(limit, {int(r[0]) for r in rows})
 
@@ -88,13 +88,7 @@ async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) 
 async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
     """ "People who liked what you like, also liked": neighbours of recent likes, minus
     neighbours of notes marked "not interested"."""
-    liked = await recent_positive_ids(account_id, SEED_LIKES)
-    disliked = await _ids(
-        FeedEvent.filter(account_id=account_id, kind=Kind.NOT_INTERESTED.value)
-        .order_by("-id")
-        .limit(10)
-        .values_list("note_id", flat=True)
-    )
+    liked, disliked = await _liked_and_disliked(account_id)
     if not liked and not disliked:
         return {}
     rows = await NoteNeighbour.filter(note_id__in=[*liked, *disliked]).values_list(
@@ -104,6 +98,26 @@ async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
     for a, b, s in rows:
         table.setdefault(int(a), {})[int(b)] = float(s)
     return neighbour_scores(liked, table, disliked)
+
+
+# The latest positive events (as signals.recent_positive_ids) and "not interested" marks, in
+# one statement; the id orders them newest first.
+_LIKED_AND_DISLIKED = (  # placeholders only
+    "SELECT * FROM (SELECT id, note_id, 1 FROM feed_events WHERE account_id = {}"  # noqa: S608
+    f" AND kind IN ({', '.join('{}' for _ in POSITIVE_KINDS)}) AND note_id IS NOT NULL"
+    " ORDER BY id DESC LIMIT {}) liked"
+    " UNION ALL SELECT * FROM (SELECT id, note_id, 0 FROM feed_events WHERE account_id = {}"
+    " AND kind = {} AND note_id IS NOT NULL ORDER BY id DESC LIMIT {}) disliked"
+)
+_DISLIKED_SEEDS = 10
+
+
+async def _liked_and_disliked(account_id: int) -> tuple[list[int], list[int]]:
+    params = [account_id, *POSITIVE_KINDS, 2 * SEED_LIKES]
+    params += [account_id, Kind.NOT_INTERESTED.value, _DISLIKED_SEEDS]
+    rows = sorted(await raw_rows(_LIKED_AND_DISLIKED, params), key=lambda r: -int(r[0]))
+    liked = list(dict.fromkeys(int(r[1]) for r in rows if r[2] == 1))[:SEED_LIKES]
+    return liked, [int(r[1]) for r in rows if r[2] == 0]
 
 
 async def by_trending(languages: Sequence[str], limit: int) -> list[int]:
