@@ -25,6 +25,7 @@ from redfed.inbox import (
 from redfed.inbox.common import Ignored
 from redfed.models import Account, Job
 from redfed.runtime import Runtime
+from redfed.services.actor_refresh import refresh_if_stale
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ async def process_inbox_job(rt: Runtime, job: Job) -> None:
     if actor is None or actor.uri != activity.actor or handler is None:
         log.info("inbox.skipped id=%s type=%s", activity.id, activity.type[:40])
         return
+    await refresh_if_stale(rt, [actor])  # no query unless its document is a day old
     try:
         await handler(rt, activity, actor)
     except (Ignored, InvalidActivity) as exc:

@@ -33,6 +33,7 @@ from redfed.models import (
     NoteTag,
 )
 from redfed.runtime import Runtime
+from redfed.services.actor_refresh import refresh_if_stale
 from redfed.services.delivery import DELIVER, inbox_domain, unavailable_domains
 from redfed.services.jobs import enqueue_many, utcnow
 
@@ -65,6 +66,7 @@ async def federate(rt: Runtime, job: Job) -> None:
         return
     inboxes = await select_inboxes(outgoing)
     await enqueue_deliveries(rt, outgoing, inboxes)
+    await refresh_if_stale(rt, outgoing.recipients)  # bounded per call and per domain
     log.info("federate.fanned event=%s inboxes=%d", payload.get("event"), len(inboxes))
 
 

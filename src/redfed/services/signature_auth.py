@@ -57,7 +57,7 @@ async def verify_signature(rt: Runtime, signed: SignedRequest) -> Signer:
     if cached is not None:
         if _verifies(signed, cached):
             return cached
-        _forget_key(rt, signed.key_id)  # maybe a rotated key (SIG-17)
+        forget_key(rt, signed.key_id)  # maybe a rotated key (SIG-17)
     # Also after a cache miss-verify: another process may have stored the new key already.
     stored = await _stored_key(signed.key_id)
     if stored is not None and stored != cached and _verifies(signed, stored):
@@ -165,7 +165,8 @@ def _remember_key(rt: Runtime, key_id: str, signer: Signer) -> None:
         cache.popitem(last=False)
 
 
-def _forget_key(rt: Runtime, key_id: str) -> None:
+def forget_key(rt: Runtime, key_id: str) -> None:
+    """Drop a key from this process's memory (its owner's document changed)."""
     rt.state.setdefault(_KEYS, OrderedDict()).pop(key_id, None)
 
 

@@ -11,6 +11,7 @@ from quart import Blueprint, Response, flash, g, jsonify, redirect, render_templ
 from redfed.errors import NotFound, ValidationError
 from redfed.models import Account, MediaAttachment, Note, Visibility
 from redfed.services import interactions, notes, timelines
+from redfed.services.actor_refresh import refresh_if_stale
 from redfed.services.media import PhotoUpload
 from redfed.services.profiles import KNOWN_LANGUAGES
 from redfed.web import security
@@ -55,6 +56,7 @@ async def note_cards(items: list[Note]) -> list[dict[str, Any]]:
     viewer = g.get("viewer")
     state = await interactions.viewer_state(viewer, [n.id for n in items])
     avatars = await avatar_urls([n.account for n in items])
+    await refresh_if_stale(security.runtime(), [n.account for n in items])
     cards = []
     for note in items:
         media = sorted(note.media, key=lambda m: m.position)  # prefetched by timelines
@@ -116,6 +118,7 @@ async def render_note(
         + [n.note.account for n in tree]
         + [r.account for n in tree for r in n.replies]
     )
+    await refresh_if_stale(security.runtime(), people)
     state = await interactions.viewer_state(viewer, [note.id])
     tags = await note.note_tags.all().values_list("tag__name", flat=True)
     parent = None
