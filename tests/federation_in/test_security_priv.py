@@ -79,21 +79,21 @@ async def test_priv04_followers_only_note_of_a_pending_follow_is_hidden(
     # When bob's followers-only note arrives (addressed to his followers collection only)
     note = remote.note(bob, "<p>followers only</p>", public=False)
     await _deliver(client, worker, remote, bob, remote.activity(bob, "Create", note))
-    # Then nobody may see it: not alice (pending), not another local user, not the public
-    stored = await Note.get_or_none(uri=note["id"])
-    if stored is not None:
-        assert stored.visibility == Visibility.FOLLOWERS
-        for viewer in (alice, carol, None):
-            assert not await can_view(viewer, stored)
-        assert stored.id not in {n.id for n in await timelines.following(alice)}
-        assert stored.id not in {n.id for n in await timelines.profile_notes(alice, bob_account)}
-        assert stored.id not in {n.id for n in await timelines.profile_notes(None, bob_account)}
+    # Then it is kept (alice may be accepted later) but nobody may see it yet: not alice
+    # (pending), not another local user, not the public, in no listing; no notification
+    stored = await Note.get(uri=note["id"])
+    assert stored.visibility == Visibility.FOLLOWERS
+    for viewer in (alice, carol, None):
+        assert not await can_view(viewer, stored)
+    assert stored.id not in {n.id for n in await timelines.following(alice)}
+    assert stored.id not in {n.id for n in await timelines.profile_notes(alice, bob_account)}
+    assert stored.id not in {n.id for n in await timelines.profile_notes(None, bob_account)}
     assert not await Notification.exists(recipient=alice)
     # And once bob accepts, alice (only) sees it: the rule is the follow, not the note
     await _deliver(client, worker, remote, bob, remote.activity(bob, "Accept", follow.uri))
     assert (await Follow.get(id=follow.id)).state == FollowState.ACCEPTED
-    if stored is not None:
-        assert await can_view(alice, stored) and not await can_view(carol, stored)
+    assert await can_view(alice, stored) and not await can_view(carol, stored)
+    assert stored.id in {n.id for n in await timelines.following(alice)}
 
 
 async def test_priv06_create_touching_a_blocked_domain_is_dropped(
