@@ -5,19 +5,18 @@ honour Retry-After, capped); other 4xx given up (410 also marks the actor gone);
 unsafe-address errors given up. Per domain, a circuit breaker opens after 10 failures in a row
 (jobs are postponed, not failed) and failures on 7 distinct days mark the domain unavailable
 until any success or incoming activity (`mark_domain_alive`). For throughput the worker reads
-the health of all of a batch's domains at once (`prepare_batch`) and signing runs in a small
-thread pool, so the event loop keeps posting while another core signs.
+the health of all of a batch's domains at once (`prepare_batch`), and a big batch is signed in
+a helper process (federation/signing_pool.py), so the event loop keeps posting while another
+core signs; a small one is signed right here (a round trip to the helper would cost more).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from redfed.config import Settings
 from redfed.federation.http import DeliveryResult
 from redfed.federation.keys import generate_rsa_keypair
 from redfed.federation.signatures import sign_request
+from redfed.federation.signing_pool import SigningPool
 from redfed.models import Account, DomainHealth, Job
 from redfed.runtime import Runtime
 from redfed.services.jobs import GiveUp, RetryLater, utcnow
@@ -43,14 +43,20 @@ BREAKER_THRESHOLD = 10
 BREAKER_OPEN = timedelta(hours=1)
 UNAVAILABLE_DAYS = 7
 _RETRIED_STATUSES = frozenset({408, 429})
-SIGNING_THREADS = 2  # the target machine has two cores; `cryptography` signs without the GIL
+# From this many deliveries in one worker batch on, signing goes to the helper process: one
+# signature (~0.8 ms of CPU) would otherwise stall the event loop, and `cryptography` holds the
+# GIL while it signs, so threads cannot help. Below it, signing here is cheaper than a round trip.
+POOL_FROM = 16
 
 # The health rows of the current batch's domains, read once by `prepare_batch` and kept up to
 # date by this module's own writes; a domain missing here is read from the database.
 _batch_health: contextvars.ContextVar[dict[str, DomainHealth | None] | None] = (
     contextvars.ContextVar("delivery_batch_health", default=None)
 )
-_signing_pool: ThreadPoolExecutor | None = None
+_use_pool: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "delivery_use_signing_pool", default=False
+)
+_signing_pool = SigningPool()  # one helper per worker process, started on first use
 
 
 def inbox_domain(inbox: str) -> str:
@@ -82,6 +88,7 @@ async def prepare_batch(rt: Runtime, jobs: Sequence[Job]) -> None:
         for row in await DomainHealth.filter(domain__in=domains[start : start + 500]):
             snapshot[row.domain] = row
     _batch_health.set(snapshot)
+    _use_pool.set(len(jobs) >= POOL_FROM)
 
 
 async def _health(domain: str) -> DomainHealth | None:
@@ -100,16 +107,25 @@ def _remember(domain: str, health: DomainHealth) -> None:
 
 
 async def _sign(inbox: str, body: bytes, key_id: str, private_pem: str) -> dict[str, str]:
-    """Sign in the thread pool: RSA-2048 takes about a millisecond, which would otherwise stall
-    every other delivery in the event loop and leave the second core idle."""
-    global _signing_pool  # noqa: PLW0603 - one pool per process, made on first use
-    if _signing_pool is None:
-        _signing_pool = ThreadPoolExecutor(SIGNING_THREADS, thread_name_prefix="redfed-sign")
-    sign = functools.partial(
-        sign_request, "POST", inbox, body=body, key_id=key_id, private_key_pem=private_pem,
-        headers={"Content-Type": AP_CONTENT_TYPE},
+    headers = {"Content-Type": AP_CONTENT_TYPE}
+    if _use_pool.get():
+        return await _signing_pool.sign(
+            "POST", inbox, body=body, key_id=key_id, private_key_pem=private_pem, headers=headers
+        )
+    return sign_request(
+        "POST", inbox, body=body, key_id=key_id, private_key_pem=private_pem, headers=headers
     )
-    return await asyncio.get_running_loop().run_in_executor(_signing_pool, sign)
+
+
+async def start_signing_helper() -> bool:
+    """Start the signing helper now rather than at the first big batch (the bench does, so that
+    its start-up is not counted as delivery time)."""
+    return await _signing_pool.start()
+
+
+def signing_helper_pid() -> int | None:
+    """The signing helper's process id, if this process started one (for benchmarks)."""
+    return _signing_pool.helper_pid
 
 
 async def _signing_key(rt: Runtime, actor_id: int) -> tuple[str, str]:

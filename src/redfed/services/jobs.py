@@ -23,6 +23,11 @@ from redfed.models import DomainHealth, Job, JobState
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# The fields of a claimed job (a partial row: never `save()` it, write with `Job.filter`).
+CLAIMED_FIELDS = (
+    "id", "kind", "payload", "unique_key", "attempts", "max_attempts", "domain", "locked_by",
+    "created_at",
+)
 MAX_INSERT_BATCH = 64  # 64 rows x 15 columns stay under SQLite's old 999-parameter limit
 
 
@@ -134,7 +139,11 @@ async def claim_due_jobs(
             .using_db(tx)
             .update(state=JobState.RUNNING, locked_until=now + LEASE, locked_by=worker_id)
         )
-        return list(await Job.filter(id__in=ids).using_db(tx).order_by("run_at"))
+        # Only what handlers and the worker read: parsing the four timestamps of every row
+        # cost more than claiming itself (about 0.4 ms a job on SQLite, which stores text).
+        return list(
+            await Job.filter(id__in=ids).using_db(tx).order_by("run_at").only(*CLAIMED_FIELDS)
+        )
 
 
 async def mark_done(job: Job) -> None:
