@@ -61,7 +61,8 @@ async def explore_response(viewer: Account | None) -> Response:
     """The Explore tab: one ranked page (`?cursor=` continues it), or only its cards for the
     infinite-scroll script (`?partial=1`)."""
     cursor = request.args.get("cursor", "") or None  # explore_page rejects oversized ones
-    page = await explore_page(viewer, cursor, security.runtime().settings)
+    settings = security.runtime().settings
+    page = await explore_page(viewer, cursor, settings, user=g.get("viewer_user"))
     cards = await explore_cards(page)
     context = {"cards": cards, "next_cursor": page.next_cursor if cards else None}
     if request.args.get("partial") == "1":
