@@ -39,13 +39,19 @@ log = logging.getLogger(__name__)
 MAX_REPLY_DEPTH = 8  # parents fetched above a new reply (RES-06)
 
 
-async def fetch_remote_note(rt: Runtime, uri: str, *, depth: int = 0) -> Note | None:
-    """The stored note `uri`, fetched from its origin when unknown; None if unusable."""
+async def fetch_remote_note(
+    rt: Runtime, uri: str, *, depth: int = 0, below: frozenset[str] = frozenset()
+) -> Note | None:
+    """The stored note `uri`, fetched from its origin when unknown; None if unusable.
+
+    `below` holds the replies being stored under it: a parent met again is a reply cycle,
+    not fetched a second time (RES-06)."""
     known = await Note.get_or_none(uri=uri)
     if known is not None:
         return known
     if (
         depth > MAX_REPLY_DEPTH
+        or uri in below
         or await Tombstone.exists(uri=uri)
         or await is_suspended_domain(host_of(uri))
     ):
@@ -61,7 +67,7 @@ async def fetch_remote_note(rt: Runtime, uri: str, *, depth: int = 0) -> Note | 
     except (FetchError, InvalidActivity) as exc:
         log.info("note.fetch_failed uri=%s error=%s", uri, exc)
         return None
-    return await upsert_remote_note(rt, parsed, author, depth=depth)
+    return await upsert_remote_note(rt, parsed, author, depth=depth, below=below)
 
 
 async def touches_suspended_domain(parsed: ParsedNote, *addresses: str) -> bool:
@@ -76,7 +82,12 @@ async def touches_suspended_domain(parsed: ParsedNote, *addresses: str) -> bool:
 
 
 async def upsert_remote_note(
-    rt: Runtime, parsed: ParsedNote, author: Account, *, depth: int = 0
+    rt: Runtime,
+    parsed: ParsedNote,
+    author: Account,
+    *,
+    depth: int = 0,
+    below: frozenset[str] = frozenset(),
 ) -> Note | None:
     """Store a new remote note (an existing one is returned unchanged: IDEM-01, ORI-06)."""
     parent = None
@@ -85,7 +96,7 @@ async def upsert_remote_note(
         known = await Note.get_or_none(uri=parsed.uri)
         if known is not None or await Tombstone.exists(uri=parsed.uri):
             return known  # None: deleted before it arrived (IDEM-03)
-        parent = await _parent(rt, parsed.in_reply_to, depth)
+        parent = await _parent(rt, parsed.in_reply_to, depth, below | {parsed.uri})
     visibility = visibility_from_audience(parsed.to, parsed.cc, author.followers_uri)
     async with in_transaction():
         # Checked inside the transaction: a parallel job may have stored it, or a Delete come.
@@ -148,11 +159,11 @@ async def _sql(statement: str, *values: Any) -> list[dict[str, Any]]:
     return await db.execute_query_dict(statement, list(values))
 
 
-async def _parent(rt: Runtime, uri: str, depth: int) -> Note | None:
+async def _parent(rt: Runtime, uri: str, depth: int, below: frozenset[str]) -> Note | None:
     known = await Note.get_or_none(uri=uri)
     if known is not None or depth >= MAX_REPLY_DEPTH:
         return known
-    return await fetch_remote_note(rt, uri, depth=depth + 1)
+    return await fetch_remote_note(rt, uri, depth=depth + 1, below=below)
 
 
 def _root_id(parent: Note | None) -> int | None:
