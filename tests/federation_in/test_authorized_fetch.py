@@ -80,7 +80,10 @@ async def test_followers_only_note_is_served_to_a_signed_follower_only(
 
     # Not for: an unsigned GET, another account of the follower's server (Mastodon decides by
     # the signing account), a pending follower. All 404 without the note's id in the body.
-    assert (await client.get(path, headers=AS2)).status_code == 404
+    unsigned = await client.get(path, headers=AS2)
+    assert unsigned.status_code == 404
+    assert "Signature" in unsigned.headers["Vary"]  # a shared cache keeps 404 and 200 apart
+    assert "private" not in unsigned.headers.get("Cache-Control", "")
     for stranger in (carol, dave):
         for suffix in ("", "/activity", "/replies"):
             refused = await signed_get(client, remote, stranger, path + suffix)

@@ -73,9 +73,17 @@ def as2(doc: dict[str, Any], status: int = 200) -> Response:
 def as2_for(requester: Account | None, doc: dict[str, Any], status: int = 200) -> Response:
     """`as2` for a route whose answer depends on who signed the request."""
     response = as2(doc, status)
-    response.headers["Vary"] = SIGNED_VARY
     if requester is not None:
         response.headers["Cache-Control"] = "private"
+    return response
+
+
+@bp.after_request
+async def vary_on_signature(response: Response) -> Response:
+    """Every answer here may depend on the signature, its 404s and 401s included: a shared
+    cache must not hand one reader's answer to another."""
+    for header in SIGNED_VARY.split(", "):
+        response.vary.add(header)
     return response
 
 
