@@ -75,5 +75,9 @@ def rerank(
         author, tags = pick.candidate.author_id, pick.candidate.tags
         alive = [i for i in alive if pool[i].candidate.author_id != author]
         for i in alive:
-            max_sim[i] = max(max_sim[i], jaccard(tags, pool[i].candidate.tags))
+            other = pool[i].candidate.tags
+            # Disjoint tags (most pairs) have similarity 0: skip jaccard (its calls were
+            # ~15 % of an Explore page's CPU at 1M notes, by cProfile).
+            if not tags.isdisjoint(other):
+                max_sim[i] = max(max_sim[i], jaccard(tags, other))
     return page
