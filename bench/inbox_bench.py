@@ -45,7 +45,9 @@ ACTORS = 20
 
 
 def _environ(database_url: str, workers: int) -> dict[str, str]:
-    env = {"REDFED_WORKER_IN_PROCESS": "false", "REDFED_SERVER_WORKERS": str(workers)}
+    env = {"REDFED_WORKER_IN_PROCESS": "false"}
+    if workers > 1:
+        env["REDFED_SERVER_WORKERS"] = str(workers)
     if database_url:
         env["REDFED_DATABASE_URL"] = database_url
     return env
@@ -80,6 +82,22 @@ def _server_cpu() -> float:
         total += _process_cpu(pid)
         with contextlib.suppress(OSError):
             todo += _children(pid)
+    return total
+
+
+def _database_cpu(database_url: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving this bench's scratch database (their
+    process titles name it; the server's pool keeps them open through the run)."""
+    name = database_url.rsplit("/", 1)[-1]
+    if not name.startswith("redfed_inbox_bench_") or not os.path.isdir("/proc"):
+        return 0.0
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                title = cmdline.read()
+            if title.startswith(b"postgres:") and f" {name} ".encode() in title:
+                total += _process_cpu(int(pid))
     return total
 
 
@@ -209,8 +227,10 @@ async def run(
         await _drain(settings)
         requests = _presign(remote, actors, base, n)
         server_cpu, client_cpu = _server_cpu(), time.process_time()
+        database_cpu = _database_cpu(database_url)
         accept_s, accepted = await _post_all(base, requests, concurrency)
         server_cpu, client_cpu = _server_cpu() - server_cpu, time.process_time() - client_cpu
+        database_cpu = _database_cpu(database_url) - database_cpu
         worker_cpu = time.process_time()
         process_s, processed = await _drain(settings)
         worker_cpu = time.process_time() - worker_cpu
@@ -228,6 +248,11 @@ async def run(
         f"  accepted : {accepted} in {accept_s:.2f} s = {rate:,.0f}/s (target ≥ 1,000/s); "
         f"server CPU {1000 * server_cpu / max(accepted, 1):.2f} ms/request, "
         f"client CPU {1000 * client_cpu / max(accepted, 1):.2f} ms/request"
+        + (
+            f", PostgreSQL CPU {1000 * database_cpu / accepted:.2f} ms/request"
+            if kind == "PostgreSQL" and accepted
+            else ""
+        )
     )
     print(
         f"  processed: {processed} jobs in {process_s:.2f} s = {processed / process_s:,.0f}/s "

@@ -48,7 +48,10 @@ async def test_two_workers_serve_one_port_and_stop_together(tmp_path: Path, migr
         pytest.skip("server.workers > 1 is for PostgreSQL (REDFED_TEST_DATABASE_URL)")
     port = _free_port()
     env = _environ(
-        tmp_path, port, REDFED_SERVER_WORKERS="2", REDFED_DATABASE_URL=migrated,
+        tmp_path,
+        port,
+        REDFED_SERVER_WORKERS="2",
+        REDFED_DATABASE_URL=migrated,
         REDFED_WORKER_IN_PROCESS="false",
     )
     proc = await _redfed(env, "run", "--no-migrate", "--no-first-admin")
@@ -72,7 +75,10 @@ async def test_two_workers_stop_cleanly_on_sigterm(tmp_path: Path, migrated: str
         pytest.skip("server.workers > 1 is for PostgreSQL (REDFED_TEST_DATABASE_URL)")
     port = _free_port()
     env = _environ(
-        tmp_path, port, REDFED_SERVER_WORKERS="2", REDFED_DATABASE_URL=migrated,
+        tmp_path,
+        port,
+        REDFED_SERVER_WORKERS="2",
+        REDFED_DATABASE_URL=migrated,
         REDFED_WORKER_IN_PROCESS="false",
     )
     proc = await _redfed(env, "run", "--no-migrate", "--no-first-admin")

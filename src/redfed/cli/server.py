@@ -161,8 +161,13 @@ def _serve_processes(settings: Settings, sock: socket.socket, *, first_admin: bo
             try:
                 phase = _Phase()
                 # The first process alone makes the first admin and prints the ready line.
-                main = _serve(settings, sock, phase, first_admin=first_admin and index == 0,
-                              announce=index == 0)
+                main = _serve(
+                    settings,
+                    sock,
+                    phase,
+                    first_admin=first_admin and index == 0,
+                    announce=index == 0,
+                )
                 code = _run_startup(main, phase)
             finally:
                 sys.stdout.flush()
