@@ -249,6 +249,11 @@ async def test_authorized_fetch_mode_requires_signatures_except_keys_and_discove
         key_only = await (await client.get("/users/alice", headers=AS2)).get_json(force=True)
         assert key_only["publicKey"]["publicKeyPem"] == alice.public_key_pem
         assert "outbox" not in key_only
+        # Nor does a signature we cannot check take the key away (it would deadlock).
+        bad_actor = remote.signed_headers(stranger, "GET", f"https://{HOST}/elsewhere", None)
+        bad_doc = await client.get("/users/alice", headers={**bad_actor, **AS2})
+        assert bad_doc.status_code == 200
+        assert "outbox" not in await bad_doc.get_json(force=True)
         full = await (await signed_get(client, remote, stranger, "/users/alice")).get_json(
             force=True
         )

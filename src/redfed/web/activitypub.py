@@ -95,8 +95,9 @@ async def _requester(*, required: bool = True) -> Account | None:
     """The remote actor who signed this GET, None for an unsigned one.
 
     A signature that does not verify counts as none (public documents stay public, as on
-    Mastodon without authorized fetch); with `federation.authorized_fetch` it is a 401, as is
-    an unsigned request when `required`. A suspended signer: NotFound (PRIV-09)."""
+    Mastodon without authorized fetch). With `federation.authorized_fetch`, a bad signature
+    and no signature are 401 — unless not `required` (the actor document, whose key must stay
+    readable even when we cannot check the reader's key). A suspended signer: NotFound."""
     raw_path = request.scope.get("raw_path") or request.path.encode()
     path, _, query = raw_path.decode("latin-1").partition("?")
     try:
@@ -108,7 +109,7 @@ async def _requester(*, required: bool = True) -> Account | None:
             request.headers,  # type: ignore[arg-type]  # Headers keeps repeated fields
         )
     except SignatureError as exc:
-        if _authorized_fetch():
+        if required and _authorized_fetch():
             raise
         log.info("as2.bad_signature path=%s reason=%s", path[:200], exc)
         actor = None
