@@ -131,7 +131,9 @@ async def claim_due_jobs(
             query = query.filter(kind__in=list(kinds))
         if conn.capabilities.dialect == "postgres":
             query = query.select_for_update(skip_locked=True)
-        ids = list(await query.values_list("id", flat=True))
+        # Rows with only their id, not `values_list`: Tortoise drops FOR UPDATE SKIP LOCKED from
+        # values queries, and then two workers claimed (and sent) the same jobs.
+        ids = [job.id for job in await query.only("id")]
         if not ids:
             return []
         await (
