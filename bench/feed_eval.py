@@ -39,8 +39,8 @@ from redfed.services.feed.types import Candidate, FeedEvent, FeedSettings
 
 K = 10
 # Cut-offs: windows 0 and 1 (50 %, 60 %) are for tuning — two cuts, because one window's ~84
-# warm viewers picked settings the later windows did not confirm; the 50 % cut's test window
-# ends where window 1 starts, so nothing after it is read. Windows 2–4 are the reported result.
+# warm viewers picked settings the later windows did not confirm. The 50 % cut's test window
+# ends where window 1's begins; tuning reads nothing past 70 %. Windows 2–4 are reported.
 QUANTILES = (0.5, 0.6, 0.7, 0.8, 0.9)
 TUNING = 2
 DAY = 86400.0
