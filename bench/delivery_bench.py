@@ -10,11 +10,13 @@ its event loop (on 2 cores the sink still takes some of the CPU: its CPU time is
 Two figures, not to be confused: HTTP POSTs/s (one signed POST per distinct inbox; the
 followers of one instance share its shared inbox, so 10,000 followers on 1,000 instances are
 1,000 POSTs) and followers reached/s (the followers behind the inboxes that got their POST).
-Also printed: CPU milliseconds per POST in the worker process(es) and in the sink, and the cost
-of one signature alone, so the bottleneck (signing, job bookkeeping, HTTP) can be read off on a
-shared machine where wall-clock time is noisy. `--workers N` (PostgreSQL only: SQLite has one
-worker) runs N `Worker`s in N processes, as N `redfed worker` processes would. `--repeat R`
-posts R notes one after another (the later ones find warm connections to the same instances).
+Also printed: CPU milliseconds per POST in the worker process(es), in their signing helper
+process(es) and in the sink, and the cost of one signature alone, so the bottleneck (signing,
+job bookkeeping, HTTP) can be read off on a shared machine where wall-clock time is noisy.
+`--workers N` (PostgreSQL only: SQLite has one worker) runs N `Worker`s in N processes, as N
+`redfed worker` processes would. `--repeat R` posts R notes one after another (with one
+worker, the later ones find the connections to the same instances still open, as a running
+worker would).
 SQLite in a temp dir by default; with --database-url a scratch PostgreSQL database is created
 next to it and dropped after.
 """
@@ -264,8 +266,12 @@ async def main(args: argparse.Namespace) -> None:
         followers_per_host = Counter(
             instance_host(n, args.instances) for n in range(args.followers)
         )
-        for round_ in range(args.repeat):
-            await report_one_note(args, settings, sink, alice, round_, followers_per_host)
+        # One client for every note, as a running worker keeps one: the second note finds the
+        # connections of the first still open (aiohttp keeps idle ones 15 s) when one process
+        # delivers; worker processes (--workers) start cold each time.
+        async with bench_client() as http:
+            for round_ in range(args.repeat):
+                await report_one_note(args, settings, sink, http, alice, round_, followers_per_host)
     finally:
         sink.stop()
         await close_database()
@@ -277,6 +283,7 @@ async def report_one_note(
     args: argparse.Namespace,
     settings: Settings,
     sink: RemoteSink,
+    http: SafeHttpClient,
     alice: Account,
     round_: int,
     followers_per_host: Counter[str],
@@ -285,16 +292,13 @@ async def report_one_note(
     await post_note(alice, round_)
     started = time.perf_counter()
     # The federate job alone: render the note and write one deliver job per inbox.
-    async with bench_client() as http:
-        fanout_worker = Worker(Runtime(settings, http=http), default_handlers())
-        await fanout_worker.run_once()
+    await Worker(Runtime(settings, http=http), default_handlers()).run_once()
     fanned = time.perf_counter()
     if args.workers == 1:
         await delivery.start_signing_helper()
-        async with bench_client() as http:
-            cpu_before, began = worker_cpu(), time.perf_counter()
-            await drain_queue(settings, http)
-            spent, seconds = cpu_since(cpu_before), time.perf_counter() - began
+        cpu_before, began = worker_cpu(), time.perf_counter()
+        await drain_queue(settings, http)
+        spent, seconds = cpu_since(cpu_before), time.perf_counter() - began
     else:
         spent, seconds = await deliver_with_processes(settings, args.workers)
     after, sink_cpu_after = sink.stats()

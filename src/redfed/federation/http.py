@@ -220,7 +220,8 @@ class SafeHttpClient:
         status = response.status
         retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
         error: ErrorKind | None = None if 200 <= status < 300 else "http"
-        logger.info("delivery.posted inbox=%s status=%d", url, status)
+        # DEBUG: services/delivery.py logs the outcome of every delivery once, at INFO.
+        logger.debug("delivery.posted inbox=%s status=%d", url, status)
         return DeliveryResult(status, retry_after, error)
 
     # ------------------------------------------------------------ internals
