@@ -140,9 +140,9 @@ def _presign(remote: FakeInstance, actors: list[FakeActor], base: str, n: int) -
 async def _send_all(base: str, requests: list[bytes], concurrency: int) -> dict[int, int]:
     """Send prepared requests over `concurrency` keep-alive connections; the status counts.
 
-    A bare asyncio client, not aiohttp: it costs a few tens of µs per request, so on a 2-core
-    machine the load generator leaves the server its core (aiohttp took about as much CPU
-    per request as the server's whole web stack)."""
+    A bare asyncio client, not aiohttp: 0.08-0.12 ms CPU per request against aiohttp's
+    0.23-0.26 ms (GET /healthz, 64 connections), so on a 2-core machine the load generator
+    takes less of the core the server needs."""
     host, _, port = base.removeprefix("http://").partition(":")
     statuses: dict[int, int] = {}
     queue = iter(requests)
