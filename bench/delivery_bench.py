@@ -194,7 +194,7 @@ async def drain_queue(settings: Settings, http: SafeHttpClient) -> None:
     worker = Worker(
         Runtime(settings, http=http), default_handlers(), concurrency=settings.worker.concurrency
     )
-    await worker.run_until_idle(max_rounds=100_000)
+    await worker.run_forever(until_idle=True)
 
 
 def _worker_process(

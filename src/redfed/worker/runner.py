@@ -5,6 +5,8 @@ it never stops the loop. Handlers signal their intent with `RetryLater` and `Giv
 (defined in services/jobs.py so that services can raise them). Jobs that succeed are marked
 done together at the end of their batch (one UPDATE), and a kind may have a batch preparer
 that reads what all its jobs need at once (delivery: the health of every domain in the batch).
+`run_forever` overlaps batches (see there); `run_once` / `run_until_idle` run one batch at a
+time, which tests and the CLI rely on.
 """
 
 from __future__ import annotations
@@ -59,12 +61,24 @@ class Worker:
         await asyncio.create_task(self._run_batch(batch))
         return len(batch)
 
-    async def _run_batch(self, batch: list[Job]) -> None:
+    async def _run_batch(
+        self,
+        batch: list[Job],
+        slots: asyncio.Semaphore | None = None,
+        all_started: asyncio.Event | None = None,
+    ) -> None:
+        """Run a batch, at most `concurrency` jobs at once (or as many as `slots`, shared with
+        other batches, allow); `all_started` is set once every job has a slot."""
         await self._prepare(batch)
-        semaphore = asyncio.Semaphore(self.concurrency)
+        semaphore = slots or asyncio.Semaphore(self.concurrency)
+        waiting = len(batch)
 
         async def run(job: Job) -> bool:
+            nonlocal waiting
             async with semaphore:
+                waiting -= 1
+                if waiting == 0 and all_started is not None:
+                    all_started.set()
                 return await self._run_job(job)
 
         outcomes = await asyncio.gather(*(run(job) for job in batch), return_exceptions=True)
@@ -96,19 +110,66 @@ class Worker:
             total += ran
         raise RuntimeError("worker.run_until_idle: still busy after max_rounds (a job loop?)")
 
-    async def run_forever(self) -> None:
-        """Poll for jobs until stop() is called; a finished batch is never cut short."""
+    async def run_forever(self, *, until_idle: bool = False) -> int:
+        """Poll for jobs until stop() is called (with `until_idle`, until none is due); a
+        started batch is never cut short. Returns how many jobs ran.
+
+        Batches overlap: the next one is claimed as soon as every job of the running ones has a
+        slot, so the slots freed by a batch's tail (one slow inbox can hold it for the whole
+        HTTP timeout) go to the next batch's jobs instead of idling. `concurrency` still bounds
+        the jobs running at once, across batches."""
         poll = self.runtime.settings.worker.poll_seconds
+        slots = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        total = 0
         log.info("worker.started id=%s", self.worker_id)
-        while not self._stopping.is_set():
-            try:
-                ran = await self.run_once()
-            except Exception:  # the database may be briefly away: keep the loop alive
-                log.exception("worker.claim_failed")
-                ran = 0
-            if ran == 0:
+        try:
+            while not self._stopping.is_set():
+                ran = await self._claim_and_start(slots, running)
+                total += ran
+                if ran:
+                    continue
+                if running:  # nothing due yet: the running batches may enqueue more
+                    _done, pending = await asyncio.wait(
+                        running, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    running.intersection_update(pending)
+                    continue
+                if until_idle:
+                    break
                 await self._sleep(poll)
+        finally:
+            if running:  # stop(): let the started batches finish and record their outcomes
+                await asyncio.wait(running)
         log.info("worker.stopped id=%s", self.worker_id)
+        return total
+
+    async def _claim_and_start(
+        self, slots: asyncio.Semaphore, running: set[asyncio.Task[None]]
+    ) -> int:
+        """Claim a batch and start it; returns once all its jobs have slots (or it is done)."""
+        try:
+            batch = await jobs.claim_due_jobs(self.worker_id, self.batch_size, list(self.handlers))
+        except Exception:  # the database may be briefly away: keep the loop alive
+            log.exception("worker.claim_failed")
+            return 0
+        if not batch:
+            return 0
+        all_started = asyncio.Event()
+        task = asyncio.create_task(self._run_batch(batch, slots, all_started))
+        running.add(task)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                # Recording outcomes failed (database away): the leases bring the jobs back.
+                log.error("worker.batch_failed", exc_info=task.exception())
+
+        task.add_done_callback(finished)
+        started = asyncio.create_task(all_started.wait())
+        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        return len(batch)
 
     def stop(self) -> None:
         self._stopping.set()
