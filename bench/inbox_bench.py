@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -238,6 +239,7 @@ async def run(
         dead = await Job.filter(kind="inbox", state="dead").count()
         await close_database()
     await remote.close()
+    shutil.rmtree(data_dir, ignore_errors=True)  # kept only when the run failed (server.log)
     kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     print(
         f"inbox bench ({kind}, {n} signed Creates, {concurrency} connections, {ACTORS} actors, "
