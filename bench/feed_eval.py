@@ -138,7 +138,7 @@ class Snapshot:
 
     cut: float
     profiles: dict
-    neighbours: dict[int, dict[int, float]]
+    co_counts: dict[int, dict[int, float]]  # decayed co-counts; top-K chosen in build_window
     recent_likes: dict[int, list[int]]
     dislikes: dict[int, list[int]]
     seen: dict[int, set[int]]
@@ -203,10 +203,7 @@ class Replay:
         return Snapshot(
             cut,
             dict(self.profiles),
-            {
-                i: top_neighbours(decay_neighbours(row, factor, 0.0), NEIGHBOURS_K)
-                for i, row in self.pairs.items()
-            },
+            {i: decay_neighbours(row, factor, 0.0) for i, row in self.pairs.items()},
             {u: v[:SEED_LIKES] for u, v in self.recent.items()},  # candidates.by_neighbours
             {u: list(v) for u, v in self.dislikes.items()},
             {u: set(v) for u, v in self.seen.items()},
@@ -250,6 +247,7 @@ class Window:
     by_author: dict[int, list[int]]
     influencers: set[int]
     neighbours: dict[int, dict[int, float]]
+    engagement: dict[int, float]  # decayed engagement a note (Note.engagement): lift
     viewers: list[Viewer]
 
 
@@ -313,7 +311,15 @@ def build_window(
     cat = set(catalogue)
     test = [e for e in events if cut <= e[3] < end]
     viewers = warm_viewers(snap, test, cat) + cold_viewers(items, snap, test, cat, s)
-    return Window(cut, catalogue, base, pop_order, by_author, influencers, snap.neighbours, viewers)
+    # The server keeps each note's top-K neighbours by lift over the notes' engagement
+    # (signals.add_coengagement) and weighs them by the same lift (candidates.by_neighbours).
+    engagement = dict(eng)
+    neighbours = {
+        i: top_neighbours(row, NEIGHBOURS_K, engagement) for i, row in snap.co_counts.items()
+    }
+    return Window(
+        cut, catalogue, base, pop_order, by_author, influencers, neighbours, engagement, viewers
+    )
 
 
 def warm_viewers(snap: Snapshot, test: list, cat: set[int]) -> list[Viewer]:
@@ -385,7 +391,9 @@ def rank_redfed(
     called as explore_page calls them: no tag IDF and no server-wide references (scoring takes
     them from the candidates), a page of explore.PAGE_SIZE re-ranked as one (author cap and
     new-creator quota over the page). The metrics read its first K cards."""
-    neighbours = neighbour_scores(v.recent_likes, win.neighbours, v.dislikes)
+    neighbours = neighbour_scores(
+        v.recent_likes, win.neighbours, v.dislikes, engagement=win.engagement
+    )
     cands = []
     for iid in win.catalogue:
         if iid in v.seen:
@@ -524,10 +532,37 @@ def print_cis(results: dict[str, dict], boots: int) -> None:
             )
 
 
+# Every term of the linear score off: a component alone is one weight on, no damping.
+_NO_TERMS = dict(
+    w_coengagement=0.0,
+    w_tags=0.0,
+    w_author=0.0,
+    w_popularity=0.0,
+    w_language=0.0,
+    w_freshness=0.0,
+    w_trending=0.0,
+    alpha=0.0,
+)
+
+
+def alone(s: FeedSettings, weight: str) -> FeedSettings:
+    """The settings with one component of the score alone (same scaling, same re-rank)."""
+    return replace(s, **{**_NO_TERMS, weight: 1.0})
+
+
 def make_rankers(s: FeedSettings, timings: Timings) -> dict:
     damped = replace(s, alpha=1.0)
     no_damping = replace(s, alpha=0.0)
+    components = {
+        f"{name} alone": (lambda w, v, c=alone(s, weight): rank_redfed(w, v, c, []))
+        for name, weight in (
+            ("co-engagement", "w_coengagement"),
+            ("tags", "w_tags"),
+            ("popularity", "w_popularity"),
+        )
+    }
     return {
+        **components,
         "popularity 7-day": rank_popularity,
         "chronological (follow)": rank_chronological,
         "redfed α=0": lambda w, v: rank_redfed(w, v, no_damping, []),
@@ -541,6 +576,11 @@ def make_rankers(s: FeedSettings, timings: Timings) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
+    ap.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="windows 0-1 only: reads nothing past the 70 %% cut, prints no held-out figures",
+    )
     args = ap.parse_args()
     started = time.perf_counter()
     items, events = load(find_ml100k())
@@ -551,12 +591,17 @@ def main() -> None:
     first_ts: dict[int, float] = {}
     for _, iid, _, t in events:
         first_ts.setdefault(iid, t)
+    if args.tuning_only:  # the tuning windows' tests end at the 70 % cut
+        events = [e for e in events if e[3] < cuts[TUNING]]
+        cuts, ends = cuts[:TUNING], ends[:TUNING]
     snaps = snapshots(items, events, cuts, s)
     windows = [build_window(items, events, sn, end, first_ts, s) for sn, end in zip(snaps, ends)]
     timings: Timings = []
     rankers = make_rankers(s, timings)
     for i, win in enumerate(windows[:TUNING]):  # targets must hold on each tuning window
         print_table(f"window {i} (tuning)", evaluate([win], rankers, items))
+    if args.tuning_only:
+        return
     held = evaluate(windows[TUNING:], rankers, items)
     print_table("windows 2-4 (reported)", held)
     print_cis(held, args.boot)
