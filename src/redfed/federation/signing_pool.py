@@ -30,8 +30,10 @@ from redfed.federation.signatures import sign_request
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 32  # about 30 ms of signing: small enough to pipeline, large enough to amortise
-IN_FLIGHT = 2  # batches queued at the helper, so it never waits for the next one
+# Small batches, several queued: a batch's deliveries wait for its last signature, so 8 (about
+# 7 ms of signing) keep the event loop fed; 32 with 2 queued measured ~15 % fewer POSTs/s.
+MAX_BATCH = 8
+IN_FLIGHT = 4  # batches queued at the helper, so it never waits for the next one
 
 # (method, url, body, key_id, private_key_pem, headers)
 SignArgs = tuple[str, str, bytes | None, str, str, dict[str, str]]
@@ -212,6 +214,9 @@ class SigningPool:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._process is not None:
+            self._process.join(timeout=1)  # reap it (it is gone or going: its pipe is closed)
+            self._process = None
         self._disabled = True
 
     def _detach(self, *, sign_leftovers: bool) -> None:
