@@ -247,7 +247,6 @@ class Window:
     by_author: dict[int, list[int]]
     influencers: set[int]
     neighbours: dict[int, dict[int, float]]
-    engagement: dict[int, float]  # decayed engagement a note (Note.engagement): lift
     viewers: list[Viewer]
 
 
@@ -311,15 +310,9 @@ def build_window(
     cat = set(catalogue)
     test = [e for e in events if cut <= e[3] < end]
     viewers = warm_viewers(snap, test, cat) + cold_viewers(items, snap, test, cat, s)
-    # The server keeps each note's top-K neighbours by lift over the notes' engagement
-    # (signals.add_coengagement) and weighs them by the same lift (candidates.by_neighbours).
-    engagement = dict(eng)
-    neighbours = {
-        i: top_neighbours(row, NEIGHBOURS_K, engagement) for i, row in snap.co_counts.items()
-    }
-    return Window(
-        cut, catalogue, base, pop_order, by_author, influencers, neighbours, engagement, viewers
-    )
+    # The server keeps each note's top-K neighbours by decayed co-count (coengagement.py).
+    neighbours = {i: top_neighbours(row, NEIGHBOURS_K) for i, row in snap.co_counts.items()}
+    return Window(cut, catalogue, base, pop_order, by_author, influencers, neighbours, viewers)
 
 
 def warm_viewers(snap: Snapshot, test: list, cat: set[int]) -> list[Viewer]:
@@ -391,9 +384,7 @@ def rank_redfed(
     called as explore_page calls them: no tag IDF and no server-wide references (scoring takes
     them from the candidates), a page of explore.PAGE_SIZE re-ranked as one (author cap and
     new-creator quota over the page). The metrics read its first K cards."""
-    neighbours = neighbour_scores(
-        v.recent_likes, win.neighbours, v.dislikes, engagement=win.engagement
-    )
+    neighbours = neighbour_scores(v.recent_likes, win.neighbours, v.dislikes)
     cands = []
     for iid in win.catalogue:
         if iid in v.seen:

@@ -1,4 +1,4 @@
-"""Co-engagement neighbours: pair increments, damping of hyperactive users, top-K by lift."""
+"""Co-engagement neighbours: pair increments, damping of hyperactive users, top-K."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import math
 import pytest
 
 from redfed.services.feed.coengagement import (
-    LIFT_PRIOR,
-    lift,
     like_increments,
     merge_neighbours,
     neighbour_scores,
@@ -57,28 +55,3 @@ def test_default_not_interested_penalty_weighs_like_one_like():
     # The benchmark measured a 3x penalty costing NDCG (bench/README.md); the default is 1.
     table = {1: {5: 1.0}, 9: {5: 1.0}}
     assert neighbour_scores([1], table, negative_ids=[9])[5][0] == pytest.approx(0.0)
-
-
-def test_lift_keeps_the_note_that_comes_with_this_one_over_the_one_everyone_likes():
-    # The hit shares more likes with this note only because it shares likes with everything.
-    row = {1: 3.0, 2: 2.0}
-    engagement = {1: 400.0, 2: 4.0}
-    assert top_neighbours(row, k=1) == {1: 3.0}
-    assert top_neighbours(row, k=1, engagement=engagement) == {2: 2.0}  # weights stay co-counts
-    assert merge_neighbours({1: 3.0}, [(2, 2.0)], k=1, engagement=engagement) == {2: 2.0}
-
-
-def test_the_prior_keeps_a_note_liked_once_from_winning_on_one_shared_like():
-    # Full 1/n lift: 1/1 beats 4/30. With the prior the shared likes still count.
-    assert lift(4.0, 30.0) > lift(1.0, 1.0)
-    assert lift(4.0, 30.0) == pytest.approx(4.0 / math.sqrt(30.0 + LIFT_PRIOR))
-    assert top_neighbours({1: 4.0, 2: 1.0}, k=1, engagement={1: 30.0, 2: 1.0}) == {1: 4.0}
-
-
-def test_neighbour_scores_weigh_rows_by_lift_when_engagement_is_given():
-    table = {1: {5: 1.0, 6: 1.0}}
-    plain = neighbour_scores([1], table)
-    assert plain[5][0] == plain[6][0] == 1.0
-    out = neighbour_scores([1], table, engagement={5: 100.0, 6: 0.0})
-    assert out[6] == (1.0, 1)
-    assert out[5][0] == pytest.approx(math.sqrt(LIFT_PRIOR / (100.0 + LIFT_PRIOR)))

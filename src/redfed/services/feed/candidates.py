@@ -87,20 +87,17 @@ async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) 
 
 async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
     """ "People who liked what you like, also liked": neighbours of recent likes, minus
-    neighbours of notes marked "not interested", weighed by lift over the neighbours'
-    engagement (read in the same statement)."""
+    neighbours of notes marked "not interested"."""
     liked, disliked = await _liked_and_disliked(account_id)
     if not liked and not disliked:
         return {}
     rows = await NoteNeighbour.filter(note_id__in=[*liked, *disliked]).values_list(
-        "note_id", "neighbour_id", "score", "neighbour__engagement"
+        "note_id", "neighbour_id", "score"
     )
     table: dict[int, dict[int, float]] = {}
-    engagement: dict[int, float] = {}
-    for a, b, s, e in rows:
+    for a, b, s in rows:
         table.setdefault(int(a), {})[int(b)] = float(s)
-        engagement[int(b)] = float(e or 0.0)
-    return neighbour_scores(liked, table, disliked, engagement=engagement)
+    return neighbour_scores(liked, table, disliked)
 
 
 # The latest positive events (as signals.recent_positive_ids) and "not interested" marks, in

@@ -2,10 +2,7 @@
 
 When a person likes note B, B is paired with their last 100 positive notes; each pair grows by
 1/log(2+n), n being how many positives that person has, so hyperactive accounts count less.
-Stored weights are these decayed co-counts. Each note keeps its top-K neighbours by *lift*, the
-co-count over sqrt(the neighbour's own engagement + a prior), and requests weigh neighbours by
-the same lift, so a note everybody likes does not become everybody's neighbour. Storage and
-scheduling belong to the callers.
+Each note keeps only its top-K neighbours. Storage and scheduling belong to the callers.
 """
 
 from __future__ import annotations
@@ -16,17 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 # Pairs per like: 100 beat 30 by +.02 NDCG on the benchmark (a session of likes pairs fully).
 RECENT_POSITIVES = 100
-# Seeds of a request: the viewer's latest likes whose neighbours are looked up. 40, with lift:
-# lift spreads each seed's row over less-liked notes, and ten more seeds let the rows agree on
-# what is relevant (30 → 40 without lift cost catalogue coverage below target; bench/README.md).
-SEED_LIKES = 40
+# Seeds of a request: the viewer's latest likes whose neighbours are looked up.
+SEED_LIKES = 30
 DEFAULT_TOP_K = 30
-# Lift prior, in units of a note's decayed engagement (≈ likes this week). Lift divides a
-# co-count by sqrt(engagement + prior): a note liked by a few is not a perfect neighbour on the
-# strength of one shared like, and on a quiet server (every note far below the prior) lift
-# ranks neighbours as the raw co-counts do; only notes well above it, the ones in every
-# person's likes, are held back. 20 beat 5, 10 and 40–50 on the tuning windows.
-LIFT_PRIOR = 20.0
 
 
 def pair_increment(user_positive_count: int) -> float:
@@ -74,48 +63,22 @@ def decay_neighbours(
     return {other: w * factor for other, w in weights.items() if w * factor >= floor}
 
 
-def lift(weight: float, engagement: float, prior: float = LIFT_PRIOR) -> float:
-    """A co-count relative to the neighbour's own engagement: weight / sqrt(engagement + prior).
-
-    Raw co-counts rank the most liked notes first in every row (they co-occur with anything);
-    cosine-like lift asks how much of the neighbour's engagement comes with this note. The
-    square root and the prior keep it from favouring notes liked only once (a full 1/n lift cut
-    the tuning windows' NDCG to ~0: single-like notes filled every row).
-    """
-    return weight / math.sqrt(max(engagement, 0.0) + prior)
-
-
-def lifted(weights: Mapping[int, float], engagement: Mapping[int, float]) -> dict[int, float]:
-    """One note's neighbour co-counts as lifts (a neighbour missing from `engagement` has 0)."""
-    return {other: lift(w, engagement.get(other, 0.0)) for other, w in weights.items()}
-
-
-def top_neighbours(
-    weights: Mapping[int, float],
-    k: int = DEFAULT_TOP_K,
-    engagement: Mapping[int, float] | None = None,
-) -> dict[int, float]:
-    """The k strongest neighbours, their weights unchanged (ties: the smaller id, so the result
-    is stable). With `engagement` (note -> decayed engagement) they are ranked by lift."""
+def top_neighbours(weights: Mapping[int, float], k: int = DEFAULT_TOP_K) -> dict[int, float]:
+    """The k strongest neighbours (ties broken by the smaller id, so the result is stable)."""
     if len(weights) <= k:
         return dict(weights)
-    rank = weights if engagement is None else lifted(weights, engagement)
-    best = heapq.nsmallest(k, rank.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {other: weights[other] for other, _ in best}
+    best = heapq.nsmallest(k, weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    return dict(best)
 
 
 def merge_neighbours(
-    current: Mapping[int, float],
-    increments: Iterable[tuple[int, float]],
-    k: int = DEFAULT_TOP_K,
-    engagement: Mapping[int, float] | None = None,
+    current: Mapping[int, float], increments: Iterable[tuple[int, float]], k: int = DEFAULT_TOP_K
 ) -> dict[int, float]:
-    """Add increments to one note's neighbour co-counts and keep the top k (by lift with
-    `engagement`, as `top_neighbours`)."""
+    """Add increments to one note's neighbour weights and keep the top k."""
     merged = dict(current)
     for other, inc in increments:
         merged[other] = merged.get(other, 0.0) + inc
-    return top_neighbours(merged, k, engagement)
+    return top_neighbours(merged, k)
 
 
 def neighbour_scores(
@@ -123,12 +86,8 @@ def neighbour_scores(
     neighbours: Mapping[int, Mapping[int, float]],
     negative_ids: Iterable[int] = (),
     negative_weight: float = 1.0,
-    engagement: Mapping[int, float] | None = None,
 ) -> dict[int, tuple[float, int | None]]:
     """Candidate note -> (co-engagement score, the liked note contributing most, if any).
-
-    With `engagement` (neighbour note -> decayed engagement), rows are weighed by lift, as they
-    were chosen (`top_neighbours`).
 
     Each seed's neighbour weights are divided by that seed's strongest one before they are
     summed: a blockbuster's row holds weights many times those of a niche note's, and a raw sum
@@ -137,20 +96,15 @@ def neighbour_scores(
     `negative_weight` times their (likewise scaled) weight; 3 cost the hybrid .02 NDCG: a
     disliked note's neighbours are still what people with that taste watch.
     """
-
-    def row(note: int) -> dict[int, float]:
-        weights = neighbours.get(note, {})
-        return _scaled(weights if engagement is None else lifted(weights, engagement))
-
     acc: dict[int, float] = {}
     best: dict[int, tuple[float, int]] = {}
     for liked in recent_likes:
-        for other, w in row(liked).items():
+        for other, w in _scaled(neighbours.get(liked, {})).items():
             acc[other] = acc.get(other, 0.0) + w
             if other not in best or w > best[other][0]:
                 best[other] = (w, liked)
     for bad in negative_ids:
-        for other, w in row(bad).items():
+        for other, w in _scaled(neighbours.get(bad, {})).items():
             acc[other] = acc.get(other, 0.0) - negative_weight * w
     return {note: (score, best[note][1] if note in best else None) for note, score in acc.items()}
 

@@ -197,8 +197,6 @@ async def add_coengagement(account_id: int, note_id: int, k: int = DEFAULT_TOP_K
 
     Up to 2 × RECENT_POSITIVES pairs touch up to RECENT_POSITIVES + 1 notes' rows: read them in
     one query and write back in three (delete, bulk update, bulk insert), not one per pair.
-    Each row keeps its top-K by lift (coengagement.lift), so the engagement of every note in
-    those rows is read too: one query over at most (RECENT_POSITIVES + 1) × (K + 1) ids.
     Two simultaneous likes can lose one increment (read-modify-write); neighbours are a
     decaying estimate, so that is accepted rather than locking rows.
     """
@@ -212,26 +210,20 @@ async def add_coengagement(account_id: int, note_id: int, k: int = DEFAULT_TOP_K
     current: dict[int, dict[int, NoteNeighbour]] = {}
     for row in await NoteNeighbour.filter(note_id__in=list(by_note)):
         current.setdefault(int(row.note_id), {})[int(row.neighbour_id)] = row  # type: ignore[attr-defined]
-    ids = set(by_note).union(*current.values())
-    engagement = {
-        int(i): float(e)
-        for i, e in await Note.filter(id__in=list(ids)).values_list("id", "engagement")
-    }
-    await _write_merged(by_note, current, k, engagement)
+    await _write_merged(by_note, current, k)
 
 
 async def _write_merged(
     by_note: Mapping[int, Iterable[tuple[int, float]]],
     current: Mapping[int, Mapping[int, NoteNeighbour]],
     k: int,
-    engagement: Mapping[int, float],
 ) -> None:
     dropped: list[int] = []
     changed: list[NoteNeighbour] = []
     fresh: list[NoteNeighbour] = []
     for note_id, incs in by_note.items():
         rows = current.get(note_id, {})
-        merged = merge_neighbours({n: float(r.score) for n, r in rows.items()}, incs, k, engagement)
+        merged = merge_neighbours({n: float(r.score) for n, r in rows.items()}, incs, k)
         for other, row in rows.items():
             if other not in merged:
                 dropped.append(int(row.id))
