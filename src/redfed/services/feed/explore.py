@@ -187,7 +187,7 @@ def _candidates(
             Candidate(
                 note_id=r.id,
                 author_id=r.author_id,
-                tags=r.tags,
+                tags=frozenset(r.tags),
                 language=r.language or None,
                 published_at=r.published_at,
                 engagement=r.engagement,
