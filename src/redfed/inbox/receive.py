@@ -69,7 +69,7 @@ async def receive_activity(rt: Runtime, request: InboxRequest) -> bool:
     job = Job(
         kind="inbox",
         payload={"activity": doc, "signer": signer.uri, "recipient": request.recipient},
-        unique_key=f"inbox:{activity_id}",
+        unique_key=_unique_key(activity_id, doc),
         run_at=utcnow(),
         domain=signer.domain or "",
         max_attempts=5,
@@ -80,6 +80,21 @@ async def receive_activity(rt: Runtime, request: InboxRequest) -> bool:
     # to 1,000/s) and ~3% of the request's CPU; the job row is the record of what came in.
     log.debug("inbox.stored id=%s type=%s new=%s", activity_id, first_type(doc), new)
     return True
+
+
+# Answers to a Follow are also keyed on the Follow they answer: Hollo (Fedify) names its
+# Accept/Reject after the follower (`{actor}#accepts/{follower}`), so the answer to a second
+# follow (after an unfollow) reuses the first answer's id and would be dropped as a replay,
+# leaving our follow pending for ever. A true replay names the same Follow and is still dropped.
+_KEYED_ON_OBJECT = frozenset({"Accept", "Reject"})
+
+
+def _unique_key(activity_id: str, doc: dict[str, Any]) -> str:
+    answered = id_of(doc.get("object")) if first_type(doc) in _KEYED_ON_OBJECT else None
+    if not answered:
+        return f"inbox:{activity_id}"
+    # A digest keeps the key within the column (600) whatever the Follow id's length.
+    return f"inbox:{activity_id}|{hashlib.sha256(answered.encode()).hexdigest()[:32]}"
 
 
 def _intake(rt: Runtime) -> JobIntake:
