@@ -33,6 +33,7 @@ from redfed.models import Account
 from redfed.runtime import Runtime
 from redfed.services.delivery import ensure_instance_actor
 from redfed.services.moderation import is_suspended_domain
+from redfed.services.remote_media import follow_remote_avatar
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +139,14 @@ async def upsert_remote_actor(parsed: ParsedActor, *, keep_key: bool = False) ->
         if account is not None:
             if account.is_local:
                 raise InvalidActivity(detail="a remote document names a local actor")
+            previous_avatar = account.avatar_remote_url
             await Account.filter(id=account.id).update(**values)
             await account.refresh_from_db()
-            return account
-        return await _create_actor(parsed, domain, values)
+        else:
+            previous_avatar = ""
+            account = await _create_actor(parsed, domain, values)
+        await follow_remote_avatar(account, previous_avatar)
+        return account
 
 
 async def _create_actor(parsed: ParsedActor, domain: str, values: dict[str, Any]) -> Account:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from redfed.inbox.dispatch import process_inbox_job
 from redfed.services import actor_refresh, delivery, fanout
 from redfed.services.feed.maintenance import handle_maintenance
-from redfed.services.remote_media import fetch_remote_media_job
+from redfed.services.remote_media import (
+    REMOVE_REMOTE_MEDIA,
+    fetch_remote_media_job,
+    remove_remote_media_job,
+)
 from redfed.worker.runner import Handler
 
 
@@ -15,6 +19,7 @@ def default_handlers() -> dict[str, Handler]:
     handlers["deliver"] = delivery.deliver
     handlers["inbox"] = process_inbox_job
     handlers["fetch_remote_media"] = fetch_remote_media_job
+    handlers[REMOVE_REMOTE_MEDIA] = remove_remote_media_job
     handlers["feed.maintain"] = handle_maintenance
     handlers[actor_refresh.REFRESH_ACTOR] = actor_refresh.refresh_actor_job
     return handlers

@@ -40,7 +40,12 @@ async def avatar_urls(accounts: list[Account]) -> dict[int, str]:
     """Account id → avatar URL, in one query (cards show many authors)."""
     ids = {a.avatar_media_id for a in accounts if a.avatar_media_id}
     keys = (
-        dict(await MediaAttachment.filter(id__in=list(ids)).values_list("id", "file_key"))
+        # A remote avatar not fetched yet (or refused) has no file: no picture, not a broken one.
+        dict(
+            await MediaAttachment.filter(id__in=list(ids))
+            .exclude(file_key="")
+            .values_list("id", "file_key")
+        )
         if ids
         else {}
     )
