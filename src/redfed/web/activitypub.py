@@ -28,7 +28,7 @@ from redfed.federation.signatures import SignatureError
 from redfed.models import Account, FollowState, MediaAttachment, Note, Tombstone, Visibility
 from redfed.runtime import Runtime
 from redfed.services.delivery import ensure_instance_actor
-from redfed.services.fanout import note_document
+from redfed.services.outgoing import note_document
 from redfed.services.signature_auth import fetching_actor
 from redfed.services.visibility import account_hidden, can_view, visible_notes_query
 
