@@ -103,7 +103,7 @@ async def _live_page(
     """Re-rank into a page whose notes pass every rule on their rows as they are now: a note
     changed since its row was kept (made private, author suspended…) makes way for the next."""
     for _attempt in range(3):
-        page = rerank(scored, fs, page_size, last_authors)
+        page = _rerank_page(scored, fs, page_size, last_authors)
         picked = [s.candidate.note_id for s in page]
         live = await _allowed(reader, await read_rows(picked, signals=False))
         if len(live) == len(picked):
@@ -111,6 +111,21 @@ async def _live_page(
         gone = set(picked) - live.keys()
         scored = [s for s in scored if s.candidate.note_id not in gone]
     return [s for s in page if s.candidate.note_id in live]
+
+
+def _rerank_page(
+    scored: list[Scored], fs: FeedSettings, page_size: int, last_authors: set[int]
+) -> list[Scored]:
+    """A page led by authors the previous page did not show; their notes fill what is left,
+    still one per author. On a small server the previous page's authors may be nearly
+    everyone: leaving them out altogether made the next page empty and ended Explore."""
+    page = rerank(scored, fs, page_size, last_authors)
+    if len(page) >= page_size or not last_authors:
+        return page
+    taken = {s.candidate.note_id for s in page}
+    rest = [s for s in scored if s.candidate.note_id not in taken]
+    on_page = {s.candidate.author_id for s in page}
+    return page + rerank(rest, fs, page_size - len(page), on_page)
 
 
 async def _profile(viewer: Account | None, fs: FeedSettings, now: datetime) -> InterestProfile:
