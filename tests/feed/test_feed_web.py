@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from redfed.models import (
@@ -237,6 +238,27 @@ async def test_feed_data_export_and_reset(client, make_local_account, login):
     done = await client.post("/settings/feed-data/reset", form={"csrf_token": token})
     assert done.status_code == 303
     assert await _snapshot(me.id) == ([], [])
+
+
+@pytest.mark.parametrize("reset", ["/settings/interests/reset", "/settings/feed-data/reset"])
+async def test_a_reset_is_not_undone_by_the_sign_up_interests(
+    client, make_local_account, login, reset
+):
+    # Given: someone who picked #cats at sign-up and sees why Explore shows a cat note
+    me = await make_local_account("me", interests=["cats"])
+    token = await login(client, me)
+    await note(await account("a"), "cats")
+    _ids, html = await _explore_ids(client)
+    assert "You like #cats" in html
+    # When: she resets her interests, or erases what Explore keeps
+    done = await client.post(reset, form={"csrf_token": token})
+    assert done.status_code == 303
+    # Then: Explore starts afresh, as the page says: the sign-up picks do not come back
+    # through the cold start (found on the walkthrough: the chips still said "You like #cats")
+    _ids, html = await _explore_ids(client)
+    assert _ids and "You like #cats" not in html
+    interests = await (await client.get("/settings/interests")).get_data(as_text=True)
+    assert "#cats" not in interests.split("<h2", 3)[2]  # the "What Explore thinks" list
 
 
 # --- admin ------------------------------------------------------------------------------------

@@ -160,7 +160,11 @@ async def set_weight(account_id: int, key: str, weight: float, fs: FeedSettings)
 
 
 async def reset_profile(account_id: int) -> None:
+    """Forget the person's interests: the weights, and the topics picked at sign-up, which
+    Explore's cold start would otherwise read back at once (an empty profile falls back to
+    them) and keep saying "you like #…" after the reset."""
     await InterestWeight.filter(account_id=account_id).delete()
+    await Account.filter(id=account_id).update(interests=[])
 
 
 # ----------------------------------------------------------------------------- engagement
