@@ -3,6 +3,7 @@ events export/reset, and the maintenance job run by the worker."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -251,3 +252,18 @@ async def test_kept_rows_are_bounded(settings, db, monkeypatch):
         await note(await account(f"a{i}"), "x", engagement=i)
     page = await explore_page(me, None, settings, page_size=3)
     assert len(page.cards) == 3 and len(candidate_rows._rows) <= 4
+
+
+async def test_kept_rows_are_not_walked_by_the_garbage_collector(settings, db):
+    """Kept rows are plain tuples of plain values: once collected, the collector stops
+    tracking them, so full collections do not walk the (up to MAX_ROWS) kept rows."""
+    me = await account("me", user=True)
+    for i in range(3):
+        await note(await account(f"a{i}"), "x", engagement=i)
+    first = await explore_page(me, None, settings, page_size=2)
+    for _ in range(3):  # a collection untracks a tuple once its inner tuples are untracked
+        gc.collect()
+    kept = [entry for entry in candidate_rows._rows.values() if entry[1] is not None]
+    assert len(kept) == 3 and not any(gc.is_tracked(entry) for entry in kept)
+    again = await explore_page(me, None, settings, page_size=2)  # ranked from the kept rows
+    assert ids(again) == ids(first)
