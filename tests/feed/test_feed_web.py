@@ -85,6 +85,28 @@ async def test_anonymous_and_chronological_explore_work_with_reasons(
     assert html.count("reason-chronological") == 3
 
 
+async def test_an_empty_explore_says_the_person_has_seen_everything(
+    client, make_local_account, login
+):
+    # Given: a server where nobody has posted yet
+    me = await make_local_account("me")
+    token = await login(client, me)
+    ids, html = await _explore_ids(client)
+    assert ids == [] and "No notes yet. Be the first to post one!" in html
+    # When: a note comes and the person has seen it (Explore leaves seen notes out)
+    seen = await note(await account("a"), "cats")
+    beacon = await client.post(
+        "/feed/impressions", json={"note_ids": [seen.id]}, headers={"X-CSRF-Token": token}
+    )
+    assert beacon.status_code == 200
+    ids, html = await _explore_ids(client)
+    # Then: the empty page says so and where to see newest notes, not "no notes yet"
+    # (found on the walkthrough: a new person on a small server was told nobody had posted)
+    assert ids == [] and "No notes yet" not in html
+    assert "You have seen everything Explore has for you" in html
+    assert 'href="/settings/interests"' in html
+
+
 # --- beacons and the card menu ------------------------------------------------------------------
 
 

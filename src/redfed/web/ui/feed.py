@@ -20,6 +20,7 @@ from redfed.services.feed.explain import reason_text
 from redfed.services.feed.explore import ExplorePage, explore_page
 from redfed.services.feed.types import FeedEvent as Kind
 from redfed.services.feed.types import Reason, ReasonKind
+from redfed.services.timelines import explore_newest
 from redfed.services.visibility import require_visible, visible_notes_query
 from redfed.web import security
 from redfed.web.i18n import gettext as _
@@ -67,7 +68,11 @@ async def explore_response(viewer: Account | None) -> Response:
     context = {"cards": cards, "next_cursor": page.next_cursor if cards else None}
     if request.args.get("partial") == "1":
         return html_page(await render_template("feed/_cards.html", **context))
-    return html_page(await render_template("feed/explore.html", tab="explore", **context))
+    # Explore leaves out what the person saw lately: on a small server it runs dry while
+    # there are notes, and "no notes yet" would be untrue (one more read, empty pages only).
+    caught_up = not cards and viewer is not None and bool(await explore_newest(viewer))
+    html = await render_template("feed/explore.html", tab="explore", caught_up=caught_up, **context)
+    return html_page(html)
 
 
 # --- beacons and the card menu ------------------------------------------------------------------
