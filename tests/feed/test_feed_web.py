@@ -365,3 +365,47 @@ async def test_starting_the_worker_schedules_feed_maintenance(settings, db):
     application = create_app(settings, start_worker=True, manage_database=False)
     async with application.test_app():
         assert await Job.filter(kind="feed.maintain").exists()
+
+
+# --- the pages in Chinese ---------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+_SHOWN_ATTR = re.compile(r'(?:placeholder|aria-label|title|alt)="([^"]*)"')
+_NOT_TEXT = re.compile(r"<(script|style)\b.*?</\1>|<option\b.*?</option>", re.S)
+_NAMES = re.compile(r"[#@][\w.@-]+|\b(?:redfed|JSON|mei|lin|ann|boss)\b")
+
+
+def english_left(html: str) -> list[str]:
+    """Words of three or more Latin letters a person reads on the page (text and the
+    attributes shown or spoken), leaving out names: hashtags, the test's accounts, redfed,
+    JSON, and the language menu, where each language is named in itself."""
+    body = _NOT_TEXT.sub(" ", html.split("<body", 1)[1])
+    text = " ".join([_TAG.sub(" ", body), *_SHOWN_ATTR.findall(body)])
+    return re.findall(r"[A-Za-z]{3,}", _NAMES.sub(" ", text))
+
+
+async def test_the_feed_pages_leave_no_english_in_chinese(app, client, make_local_account, login):
+    # Given: someone whose Explore holds a card and who has a few events kept, and an admin
+    me = await make_local_account("mei", interests=["cats"])
+    token = await login(client, me)
+    shown = await note(await account("lin"), "cats")
+    other = await note(await account("ann"), "cats")
+    await client.post(
+        "/feed/impressions", json={"note_ids": [other.id]}, headers={"X-CSRF-Token": token}
+    )
+    for path in ("open", "not-interested"):
+        await client.post(
+            f"/feed/notes/{other.id}/{path}", json={}, headers={"X-CSRF-Token": token}
+        )
+    zh = {"Accept-Language": "zh-CN"}
+    # When: the pages are read in Chinese
+    pages = {}
+    for path in ("/", "/settings/interests", "/settings/feed-data"):
+        pages[path] = await (await client.get(path, headers=zh)).get_data(as_text=True)
+    assert f'data-feed-card="{shown.id}"' in pages["/"]
+    admin_client = app.test_client()
+    await login(admin_client, await make_local_account("boss", admin=True))
+    for path in ("/admin", "/admin/feed"):
+        pages[path] = await (await admin_client.get(path, headers=zh)).get_data(as_text=True)
+    # Then: no English is left on them (the kept events were listed by their code names)
+    assert {path: english_left(html) for path, html in pages.items()} == {p: [] for p in pages}

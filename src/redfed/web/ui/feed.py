@@ -255,6 +255,24 @@ async def feed_mode_save() -> Any:
 # --- /settings/feed-data ------------------------------------------------------------------------
 
 
+def _event_label(kind: str) -> str:
+    """What a kept event is, in the person's words and language (its code name otherwise)."""
+    labels: dict[str, str] = {
+        Kind.IMPRESSION: _("Cards shown to you"),
+        Kind.OPEN: _("Notes opened"),
+        Kind.DWELL: _("Time spent on a note"),
+        Kind.LIKE: _("Likes"),
+        Kind.COLLECT: _("Collects"),
+        Kind.COMMENT: _("Comments"),
+        Kind.SHARE: _("Shares"),
+        Kind.FOLLOW: _("Follows"),
+        Kind.NOT_INTERESTED: _("Not interested"),
+        Kind.SHOW_FEWER_FROM_AUTHOR: _("Show fewer from this author"),
+        Kind.REPORT: _("Reports"),
+    }
+    return labels.get(kind, kind)
+
+
 @bp.get("/settings/feed-data")
 @security.login_required
 async def feed_data_page() -> Any:
@@ -262,9 +280,11 @@ async def feed_data_page() -> Any:
     counts: dict[str, int] = {}
     for event in data["events"]:
         counts[event["kind"]] = counts.get(event["kind"], 0) + 1
+    labels = {kind: _event_label(kind) for kind in counts}
     html = await render_template(
         "feed/feed_data.html",
         counts=sorted(counts.items()),
+        labels=labels,
         total=len(data["events"]),
         interests=len(data["interests"]),
         retention_days=data["retention_days"],
