@@ -367,6 +367,16 @@ async def test_starting_the_worker_schedules_feed_maintenance(settings, db):
         assert await Job.filter(kind="feed.maintain").exists()
 
 
+async def test_the_admin_page_leads_to_the_explore_settings(client, make_local_account, login):
+    # Given: an admin on /admin (found on the walkthrough: nothing linked /admin/feed)
+    await login(client, await make_local_account("boss", admin=True))
+    html = await (await client.get("/admin")).get_data(as_text=True)
+    # Then: the Explore ranking page is one click away, and says what it is in its title
+    assert '<a href="/admin/feed">Explore ranking</a>' in html
+    page = await (await client.get("/admin/feed")).get_data(as_text=True)
+    assert "<title>Explore ranking ·" in page
+
+
 # --- the pages in Chinese ---------------------------------------------------------------------
 
 _TAG = re.compile(r"<[^>]*>")
