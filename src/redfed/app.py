@@ -6,12 +6,13 @@ import asyncio
 import logging
 from pathlib import Path
 
-from quart import Quart
+from quart import Quart, Response
 
 from redfed import __version__
 from redfed.config import Settings
 from redfed.db import close_database, open_database
 from redfed.federation.http import SafeHttpClient
+from redfed.gc_tuning import WarmupFreeze, freeze_long_lived
 from redfed.runtime import Runtime
 from redfed.services.feed.maintenance import ensure_scheduled
 from redfed.web import blueprints
@@ -28,11 +29,17 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def create_app(
-    settings: Settings, *, start_worker: bool | None = None, manage_database: bool = True
+    settings: Settings,
+    *,
+    start_worker: bool | None = None,
+    manage_database: bool = True,
+    freeze_gc: bool = False,
 ) -> Quart:
     """Build the app. The worker runs in-process unless `worker.in_process` is false
     (or `start_worker=False`, as tests do to run jobs explicitly with `run_until_idle`).
-    `manage_database=False` leaves opening and closing the database to the caller (tests)."""
+    `manage_database=False` leaves opening and closing the database to the caller (tests).
+    `freeze_gc=True` is for a server process (see gc_tuning): not for tests, which build
+    many apps in one process and whose frozen objects would never be collected."""
     app = Quart(
         "redfed",
         static_folder=str(STATIC_DIR),
@@ -86,4 +93,21 @@ def create_app(
         if manage_database:
             await close_database()
 
+    if freeze_gc:
+        _freeze_long_lived_objects(app)
     return app
+
+
+def _freeze_long_lived_objects(app: Quart) -> None:
+    """gc_tuning's policy: freeze once started (after the start-up hook above), and once more
+    after the first requests."""
+    warmup = WarmupFreeze()
+
+    @app.before_serving
+    async def freeze_started() -> None:
+        freeze_long_lived()
+
+    @app.after_request
+    async def count_warmup(response: Response) -> Response:
+        warmup.request_done()
+        return response

@@ -244,7 +244,8 @@ async def _serve(
         await _database_step("cannot open the database", _open_checked(settings.database_url))
         if first_admin:
             await _ensure_first_admin(settings)
-        app = create_app(settings, manage_database=False)
+        # A server process: long-lived objects out of the collector's sight (gc_tuning).
+        app = create_app(settings, manage_database=False, freeze_gc=True)
         # Registered after the app's own start-up hook, so it runs only once that succeeded;
         # the socket is already listening, so a client that reads the line can connect.
         app.before_serving(_announcer(settings, phase, announce))
