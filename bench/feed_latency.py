@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from redfed.db import close_database, migrate_database, open_database  # noqa: E402
+from redfed.gc_tuning import freeze_long_lived  # noqa: E402
 from redfed.ids import EPOCH_MS  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
@@ -312,10 +313,14 @@ async def time_explore(db_url: str, samples: int, world: World) -> dict[str, lis
     return out
 
 
-async def time_http(db_url: str, samples: int, world: World, data_dir: Path) -> list[float]:
-    """GET / as a logged-in person through the real app (session cookie, templates)."""
+async def time_http(
+    db_url: str, samples: int, world: World, data_dir: Path
+) -> dict[str, list[float]]:
+    """GET / as a logged-in person through the real app (session cookie, templates), built
+    and warmed up as a server process is (`freeze_gc`: see redfed.gc_tuning)."""
     from redfed.app import create_app
     from redfed.config import load_settings
+    from redfed.gc_tuning import WARMUP_REQUESTS
     from redfed.models import User
     from redfed.services.sessions import create_session
     from redfed.web.security import SESSION_COOKIE
@@ -328,21 +333,24 @@ async def time_http(db_url: str, samples: int, world: World, data_dir: Path) -> 
             "instance": {"domain": "bench.test"},
         },
     )
-    app = create_app(settings, start_worker=False, manage_database=False)
+    app = create_app(settings, start_worker=False, manage_database=False, freeze_gc=True)
     rng = random.Random(5)
-    times = []
+    out: dict[str, list[float]] = {"wall": [], "cpu": []}
     async with app.test_app() as test_app:
-        await test_app.test_client().get("/")  # compile the templates once
+        for _ in range(WARMUP_REQUESTS):  # a server that has served its first pages
+            await test_app.test_client().get("/")
+        await asyncio.sleep(0)
         for _ in range(samples):
             user = await User.get(account_id=rng.choice(world.account_ids))
             token, _session = await create_session(user)
             client = test_app.test_client()
             client.set_cookie("bench.test", SESSION_COOKIE, token)
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             response = await client.get("/", headers={"Host": "bench.test"})
-            times.append((time.perf_counter() - t0) * 1000)
+            out["wall"].append((time.perf_counter() - t0) * 1000)
+            out["cpu"].append((time.process_time() - c0) * 1000)
             assert response.status_code == 200, response.status_code
-    return times
+    return out
 
 
 def report(name: str, label: str, values: list[float]) -> float:
@@ -383,12 +391,16 @@ async def run_one(kind: str, url: str, world: World, args: argparse.Namespace) -
     before = rss_now_mb()
     try:
         await time_explore(url, 3, world)  # warm caches and the query planner
+        # As a server process does once started and warmed up (the HTTP app below does it
+        # through its own hooks): long-lived objects out of the collector's sight.
+        freeze_long_lived()
         timings = await time_explore(url, args.samples, world)
         cpu = timings.pop("cpu")
         worst = max(report(kind, f"explore {k}", v) for k, v in timings.items())
         report(kind, "CPU a page", cpu)  # this process's: SQLite's work counts, PostgreSQL's not
-        http = await time_http(url, max(10, args.samples // 5), world, DATA / f"{kind}-instance")
-        worst = max(worst, report(kind, "HTTP GET /", http))
+        http = await time_http(url, args.samples, world, DATA / f"{kind}-instance")
+        worst = max(worst, report(kind, "HTTP GET /", http["wall"]))
+        report(kind, "HTTP CPU a page", http["cpu"])
     finally:
         await close_database()
     verdict = "met" if worst <= TARGET_P99_MS else f"MISSED by {worst - TARGET_P99_MS:.0f} ms"
