@@ -41,5 +41,13 @@ def test_trending_reason_names_the_language():
     assert reason_text(reason, "en") == "Trending in Chinese"
 
 
+def test_a_trending_note_is_trending_rather_than_popular():
+    """Its popularity is the same recent engagement: one reason, "trending", carries both."""
+    c = cand(1, language="zh", trending=3.0)
+    parts = ScoreParts(popularity=1.2, language=0.3, trending=0.2)
+    kinds = [r.kind for r in explain(Scored(c, parts.total(), parts))]
+    assert kinds == [ReasonKind.TRENDING, ReasonKind.LANGUAGE]
+
+
 def test_a_note_with_nothing_notable_still_gets_a_reason():
     assert explain(Scored(cand(1), 0.0, ScoreParts())) == [Reason(ReasonKind.FRESH)]

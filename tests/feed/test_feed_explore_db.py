@@ -226,6 +226,25 @@ async def test_maintenance_job_trends_decays_and_purges(settings, db, worker):
     assert 0 < (await Note.get(id=n.id)).engagement < 3.0
 
 
+async def test_a_trending_note_says_so_and_its_trend_counts(settings, db):
+    """The trending job's score reaches ranking: a trending note overtakes a slightly more
+    engaged quiet one, and its card says "trending in 中文". The day's likes are written as
+    bare events, so the two notes' stored engagement stays what is set here."""
+    hot = await note(await account("hot"), "x", language="zh", engagement=4.0)
+    quiet = await note(await account("quiet"), "x", language="zh", engagement=4.2)
+    for i in range(4):
+        liker = await account(f"p{i}", user=True)
+        await FeedEvent.create(account_id=liker.id, kind="like", note_id=hot.id)
+    await maintenance.recompute_trending(NOW)
+    me = await account("me", user=True, languages=["zh"])
+    page = await explore_page(me, None, settings, page_size=2)
+    assert ids(page) == [hot.id, quiet.id]
+    reasons = {n.id: r for n, r in page.cards}
+    trending = [r for r in reasons[hot.id] if r.kind is ReasonKind.TRENDING]
+    assert trending and trending[0].param("language") == "zh", reasons[hot.id]
+    assert not any(r.kind is ReasonKind.TRENDING for r in reasons[quiet.id])
+
+
 async def test_a_note_changed_after_its_row_was_kept_is_not_shown(settings, db):
     """Rows are kept a minute for ranking (candidate_rows); the page is checked live. The
     changes are raw updates, as another process would make them (no save signal here)."""

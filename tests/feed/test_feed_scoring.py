@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -116,3 +117,19 @@ def test_negative_feedback_pushes_a_note_down():
 
 def test_empty_candidate_list():
     assert score_candidates(empty_profile(), [], S, NOW) == []
+
+
+def test_trending_is_relative_to_the_top_trend_and_damped_like_popularity():
+    top = cand(1, trending=81.0)
+    half = cand(2, trending=8.0)
+    big = cand(3, trending=81.0, author_engagement=1000.0)
+    quiet = cand(4)
+    out = by_id(
+        score_candidates(
+            empty_profile(), [top, half, big, quiet], replace(S, alpha=1.0), NOW, author_median=10
+        )
+    )
+    assert out[1].parts.trending == pytest.approx(S.w_trending)
+    assert out[2].parts.trending == pytest.approx(S.w_trending * math.log(9) / math.log(82))
+    assert out[3].parts.trending == pytest.approx(S.w_trending / 101)
+    assert out[4].parts.trending == 0.0

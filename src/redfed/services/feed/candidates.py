@@ -45,10 +45,11 @@ _TOP_LEVEL = Q(in_reply_to_id__isnull=True, in_reply_to_uri="")
 
 @dataclass
 class Retrieved:
-    """Candidate ids with the paths that found them and their co-engagement."""
+    """Candidate ids with the paths that found them, their co-engagement and trending score."""
 
     sources: dict[int, set[str]] = field(default_factory=dict)
     coengagement: dict[int, tuple[float, int | None]] = field(default_factory=dict)
+    trending: dict[int, float] = field(default_factory=dict)
 
     def add(self, ids: Sequence[int], source: str) -> None:
         for i in ids:
@@ -120,11 +121,14 @@ async def _liked_and_disliked(account_id: int) -> tuple[list[int], list[int]]:
     return liked, [int(r[1]) for r in rows if r[2] == 0]
 
 
-async def by_trending(languages: Sequence[str], limit: int) -> list[int]:
+async def by_trending(languages: Sequence[str], limit: int) -> dict[int, float]:
+    """The best trending notes in the person's languages (all languages when none), with
+    their trending score (maintenance.recompute_trending)."""
     query = TrendingNote.all()
     if languages:
         query = query.filter(language__in=list(languages))
-    return await _ids(query.order_by("-score").limit(limit).values_list("note_id", flat=True))
+    rows = await query.order_by("-score").limit(limit).values_list("note_id", "score")
+    return {int(i): float(s) for i, s in rows}
 
 
 async def by_new_creators(since: int, now: datetime, limit: int) -> list[int]:
@@ -298,7 +302,8 @@ async def gather(
         out.coengagement = await by_neighbours(account_id)
         out.add([i for i, (s, _) in out.coengagement.items() if s > 0], SOURCE_NEIGHBOURS)
         out.add(await by_interest(tag_weights, since, limit * 2 // 5), SOURCE_INTEREST)
-    out.add(await by_trending(languages, limit // 5), SOURCE_TRENDING)
+    out.trending = await by_trending(languages, limit // 5)
+    out.add(list(out.trending), SOURCE_TRENDING)
     pools = await _current_pools(now)  # one top-up for both pools
     out.add(_newest(pools, since, limit // 6), SOURCE_NEW_CREATOR)
     out.add(_most_engaged(pools, since, max(100, limit - len(out.sources))), SOURCE_POPULAR)

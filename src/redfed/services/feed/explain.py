@@ -41,9 +41,12 @@ def explain(scored: Scored, max_reasons: int = MAX_REASONS) -> list[Reason]:
     ranked.append((p.coengagement, Reason(ReasonKind.COENGAGEMENT, via)))
     ranked.append((p.author, Reason(ReasonKind.LIKED_AUTHOR, (("author_id", str(c.author_id)),))))
     lang = (("language", c.language),) if c.language else ()
-    trending = p.trending if (c.trending > 0 or SOURCE_TRENDING in c.sources) else 0.0
-    ranked.append((trending, Reason(ReasonKind.TRENDING, lang)))
-    ranked.append((p.popularity, Reason(ReasonKind.POPULAR)))
+    if c.trending > 0 or SOURCE_TRENDING in c.sources:
+        # A trending note's popularity is the same recent engagement seen over a week:
+        # "trending in 中文" says more than "popular here", so it stands for both.
+        ranked.append((p.trending + p.popularity, Reason(ReasonKind.TRENDING, lang)))
+    else:
+        ranked.append((p.popularity, Reason(ReasonKind.POPULAR)))
     ranked.append((p.language, Reason(ReasonKind.LANGUAGE, lang)))
     ranked.append((p.freshness, Reason(ReasonKind.FRESH)))
     ranked.sort(key=lambda pair: -pair[0])

@@ -212,6 +212,7 @@ def _candidates(
                 ),
                 sources=frozenset(found.sources.get(r.id, ())),
                 coengagement=coeng,
+                trending=found.trending.get(r.id, 0.0),
                 via_note_id=via,
             )
         )

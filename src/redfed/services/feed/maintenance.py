@@ -25,6 +25,7 @@ from redfed.services import jobs
 from .coengagement import decay_factor
 from .events import purge_old_events
 from .signals import feed_settings
+from .trending import TRENDING_WINDOW, trending_scores
 from .types import FeedEvent as Kind
 from .types import FeedSettings
 
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 
 KIND = "feed.maintain"
 PERIOD = timedelta(hours=1)
-TRENDING_WINDOW = timedelta(hours=24)
-TRENDING_PER_LANGUAGE = 50
 _FLOOR = 1e-3  # decayed values under this become 0 / are dropped
 
 
@@ -61,7 +60,7 @@ async def decay_signals(fs: FeedSettings, elapsed: timedelta) -> None:
 
 
 async def recompute_trending(now: datetime) -> int:
-    """Mastodon-like: (positives − 1)² over the last day, top notes per language, public only."""
+    """Replace the trending table with the last day's trends (trending.trending_scores)."""
     since = now - TRENDING_WINDOW
     positive = [Kind.LIKE.value, Kind.COLLECT.value, Kind.COMMENT.value, Kind.SHARE.value]
     rows = (
@@ -74,13 +73,9 @@ async def recompute_trending(now: datetime) -> int:
     notes = await Note.filter(
         id__in=list(counts), visibility=Visibility.PUBLIC, sensitive=False
     ).values_list("id", "language")
-    by_lang: dict[str, list[tuple[float, int]]] = {}
-    for note_id, lang in notes:
-        by_lang.setdefault(str(lang), []).append((float((counts[note_id] - 1) ** 2), note_id))
+    scores = trending_scores(counts, {int(i): str(lang) for i, lang in notes})
     fresh = [
-        TrendingNote(note_id=i, language=lang, score=s)
-        for lang, items in by_lang.items()
-        for s, i in sorted(items, reverse=True)[:TRENDING_PER_LANGUAGE]
+        TrendingNote(note_id=i, language=lang, score=score) for i, (lang, score) in scores.items()
     ]
     await TrendingNote.all().delete()
     await TrendingNote.bulk_create(fresh)
