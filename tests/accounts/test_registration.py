@@ -51,6 +51,16 @@ async def test_open_mode_signs_up_and_logs_in(client) -> None:
     assert "编辑资料" in page  # the chosen UI language is used at once
 
 
+async def test_the_welcome_is_in_the_language_picked_at_sign_up(client) -> None:
+    # Given: an English browser; When: the person picks Chinese on the sign-up form
+    response = await _sign_up(client, locale="zh", interests="food")
+    assert response.status_code == 302
+    # Then: the first page greets them in Chinese (found on the walkthrough: the Explore
+    # page was Chinese but its "Welcome to redfed!" flash was English)
+    page = await (await client.get("/", headers={"Accept-Language": "en"})).get_data(as_text=True)
+    assert "欢迎来到" in page and "Welcome to" not in page
+
+
 async def test_signup_errors_are_shown_and_nothing_is_created(client) -> None:
     response = await _sign_up(client, username="bad name!")
     assert response.status_code == 422

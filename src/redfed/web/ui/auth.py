@@ -22,7 +22,9 @@ def _settings() -> Any:
 
 async def _render_login(error: str = "", status: int = 200, username: str = "") -> Response:
     html = await render_template(
-        "auth/login.html", error=error, username=username,
+        "auth/login.html",
+        error=error,
+        username=username,
         next=security.safe_next(request.args.get("next"), ""),
         mode=_settings().registration.mode,
     )
@@ -85,7 +87,10 @@ async def _render_signup(
     values: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> Response:
     html = await render_template(
-        "auth/signup.html", values=values, errors=errors, status=status,
+        "auth/signup.html",
+        values=values,
+        errors=errors,
+        status=status,
         mode=_settings().registration.mode,
         min_password_length=_settings().registration.min_password_length,
         suggested_interests=registration.SUGGESTED_INTERESTS,
@@ -126,6 +131,8 @@ async def signup() -> Any:
         field = getattr(exc, "field", None) or "form"
         return await _render_signup(values, {field: _(exc.public_message)}, exc.status)
     user = account.user  # type: ignore[attr-defined]
+    if user.locale:
+        g.locale = user.locale  # what follows speaks the language just picked on the form
     if not user.approved:
         html = await render_template("auth/pending.html")
         return Response(html, content_type="text/html; charset=utf-8")
