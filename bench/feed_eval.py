@@ -35,14 +35,16 @@ from redfed.services.feed.explore import PAGE_SIZE
 from redfed.services.feed.profile import apply_event, profile_from_interests
 from redfed.services.feed.rerank import jaccard, rerank
 from redfed.services.feed.scoring import score_candidates
+from redfed.services.feed.trending import TRENDING_WINDOW, trending_scores
 from redfed.services.feed.types import Candidate, FeedEvent, FeedSettings
 
 K = 10
-# Cut-offs: windows 0 and 1 (50 %, 60 %) are for tuning — two cuts, because one window's ~84
-# warm viewers picked settings the later windows did not confirm. The 50 % cut's test window
-# ends where window 1's begins; tuning reads nothing past 70 %. Windows 2–4 are reported.
-QUANTILES = (0.5, 0.6, 0.7, 0.8, 0.9)
-TUNING = 2
+# Cut-offs: windows 0–4 (20 … 60 %) are for tuning — five cuts (~735 warm viewers), because
+# two windows (~340) could not tell settings ±.005 apart and one picked settings the later
+# windows did not confirm. Each tuning window's test ends where the next begins; tuning reads
+# nothing past 70 %. Windows 5–7 (70, 80, 90 %) are reported.
+QUANTILES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+TUNING = 5
 DAY = 86400.0
 POP_HALF_LIFE_DAYS = 7.0  # the popularity baseline's gravity
 SMALL_AUTHOR_LIKES = 5  # an author with fewer prior likes is "small"
@@ -286,6 +288,10 @@ def build_window(
         author_likes[items[iid].author] += rating >= 4
     for lst in by_author.values():
         lst.sort(key=lambda i: -first_ts[i])  # newest first, for the chronological baseline
+    # The maintenance job's trending: the last day's likes before the cut (trending.py).
+    since = cut - TRENDING_WINDOW.total_seconds()
+    day_likes = Counter(iid for _, iid, rating, ts in train if ts >= since and rating >= 4)
+    trending = trending_scores(day_likes, {i: items[i].language for i in catalogue})
     base = {}
     for iid in catalogue:
         it = items[iid]
@@ -302,7 +308,8 @@ def build_window(
             eng[iid],
             author_eng[it.author],
             small,
-            frozenset({"interest"}),
+            frozenset({"interest", "trending"} if iid in trending else {"interest"}),
+            trending=trending[iid][1] if iid in trending else 0.0,
         )
     n_top = max(1, math.ceil(0.01 * len(by_author)))
     influencers = {a for a, _ in sorted(author_likes.items(), key=lambda kv: -kv[1])[:n_top]}
@@ -570,7 +577,7 @@ def main() -> None:
     ap.add_argument(
         "--tuning-only",
         action="store_true",
-        help="windows 0-1 only: reads nothing past the 70 %% cut, prints no held-out figures",
+        help="tuning windows only: reads nothing past the 70 %% cut, prints no held-out figures",
     )
     args = ap.parse_args()
     started = time.perf_counter()
@@ -589,12 +596,23 @@ def main() -> None:
     windows = [build_window(items, events, sn, end, first_ts, s) for sn, end in zip(snaps, ends)]
     timings: Timings = []
     rankers = make_rankers(s, timings)
-    for i, win in enumerate(windows[:TUNING]):  # targets must hold on each tuning window
-        print_table(f"window {i} (tuning)", evaluate([win], rankers, items))
+    # Targets are judged on the tuning windows' mean, as the reported ones are on theirs; the
+    # per-window line shows how much one window moves.
+    tuning = evaluate(windows[:TUNING], rankers, items)
+    print_table(f"windows 0-{TUNING - 1} (tuning, mean)", tuning)
+    for name in ("popularity 7-day", "redfed default"):
+        per = [evaluate([w], {name: rankers[name]}, items)[name] for w in windows[:TUNING]]
+        print(
+            f"  {name}, per tuning window (NDCG warm / top-1 % / coverage): "
+            + "  ".join(
+                f"{r['ndcg10_warm']:.3f}/{r['top1_author_share']:.3f}/{r['coverage']:.3f}"
+                for r in per
+            )
+        )
     if args.tuning_only:
         return
     held = evaluate(windows[TUNING:], rankers, items)
-    print_table("windows 2-4 (reported)", held)
+    print_table(f"windows {TUNING}-{len(windows) - 1} (reported)", held)
     print_cis(held, args.boot)
     n, score_s, rerank_s, score_cpu, rerank_cpu = (np.array(col) for col in zip(*timings))
     print(
