@@ -59,7 +59,7 @@ async def avatar_urls(accounts: list[Account]) -> dict[int, str]:
 async def note_cards(items: list[Note]) -> list[dict[str, Any]]:
     """View dicts for the grid: note, cover photo, author avatar, liked state."""
     viewer = g.get("viewer")
-    state = await interactions.viewer_state(viewer, [n.id for n in items])
+    liked = await interactions.liked_note_ids(viewer, [n.id for n in items])
     avatars = await avatar_urls([n.account for n in items])
     await refresh_if_stale(security.runtime(), [n.account for n in items])
     cards = []
@@ -70,7 +70,7 @@ async def note_cards(items: list[Note]) -> list[dict[str, Any]]:
                 "note": note,
                 "cover": media[0] if media else None,
                 "avatar": avatars.get(note.account_id),  # type: ignore[attr-defined]
-                "liked": note.id in state["liked"],
+                "liked": note.id in liked,
             }
         )
     return cards
