@@ -43,7 +43,8 @@ async def load_session(token: str) -> Session | None:
     expired, or the user may no longer log in (disabled, unapproved, suspended)."""
     if not token or len(token) > 128:
         return None
-    session = await Session.get_or_none(token_hash=token_hash(token)).prefetch_related(
+    # One statement on every page: the user and account joined in, not read one by one.
+    session = await Session.get_or_none(token_hash=token_hash(token)).select_related(
         "user", "user__account"
     )
     if session is None:
