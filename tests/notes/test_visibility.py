@@ -83,3 +83,31 @@ async def test_silenced_kept_out_of_public_listings_only(db, make_note) -> None:
     assert await timelines.explore_newest(None) == []
     assert await timelines.tag_notes(None, "cats") == []
     assert [n.id for n in await timelines.profile_notes(None, quiet)] == [note.id]
+
+
+async def test_a_domain_block_from_another_process_applies_to_listings_within_the_ttl(
+    db, monkeypatch
+) -> None:
+    from redfed.models import Note
+    from redfed.services import moderation
+
+    # Given a remote note listed (the block table read into memory: nothing blocked)
+    remote = await account("bob", domain="bad.example")
+    note = await Note.create(
+        uri="https://bad.example/n/1",
+        account=remote,
+        local=False,
+        title="remote",
+        published_at=datetime.now(UTC),
+    )
+    assert [n.id for n in await timelines.explore_newest(None)] == [note.id]
+    # When another process blocks the domain (a row written behind this process's back: a
+    # bulk_create sends no save signal, which would make this process forget its copy)
+    await DomainBlock.bulk_create([DomainBlock(domain="bad.example")])
+    # Then the copy in memory is used until its TTL ends (the documented delay) ...
+    assert [n.id for n in await timelines.explore_newest(None)] == [note.id]
+    # ... and once it has ended the note is out of the listings
+    later = moderation._cache.clock() + moderation.BLOCKS_TTL_SECONDS + 0.1
+    monkeypatch.setattr(moderation._cache, "clock", lambda: later)
+    assert await timelines.explore_newest(None) == []
+    assert not await (await visible_notes_query(None)).filter(id=note.id).exists()

@@ -3,10 +3,11 @@
 A suspended domain's traffic is refused at the inbox and its stored content removed; a blocked
 domain also covers its subdomains (`evil.example` covers `a.evil.example`).
 
-The block checks on the inbox's hot path read an in-process copy of the block table that lives
-BLOCKS_TTL_SECONDS: a block made by another process (a second `redfed run`, `redfed worker`,
-a CLI run) applies here within that time; one made through this process's `block_domain` or
-`unblock_domain` (admin page, in-process CLI) applies at once.
+The block checks on the inbox's hot path and the listings' domain rules (services.visibility)
+read an in-process copy of the block table that lives BLOCKS_TTL_SECONDS: a block made by
+another process (a second `redfed run`, `redfed worker`, a CLI run) applies here within that
+time; one made in this process (`block_domain`, `unblock_domain`, any saved or deleted
+DomainBlock row) applies at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise import connections
+from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from redfed.errors import ValidationError
@@ -100,6 +102,32 @@ def _root_connection() -> object:
 def invalidate_block_cache() -> None:
     """Forget the in-memory copy of the block table (after a change made in this process)."""
     _cache.invalidate()
+
+
+@post_save(DomainBlock)
+async def _block_saved(
+    sender: type[DomainBlock],
+    instance: DomainBlock,
+    created: bool,
+    using_db: object,
+    update_fields: object,
+) -> None:
+    """A row saved in this process applies at once. (`block_domain` forgets the copy again
+    after its commit: a read between this and the commit may have kept the old table.)"""
+    _cache.invalidate()
+
+
+@post_delete(DomainBlock)
+async def _block_deleted(
+    sender: type[DomainBlock], instance: DomainBlock, using_db: object
+) -> None:
+    _cache.invalidate()
+
+
+async def blocked_domains(*severities: DomainSeverity) -> list[str]:
+    """The domains blocked with one of `severities`, exactly as stored (no subdomains)."""
+    rules = await _cache.rules()
+    return sorted(d for d, rule in rules.items() if rule.severity in severities)
 
 
 async def domain_block_for(host: str) -> BlockRule | None:
