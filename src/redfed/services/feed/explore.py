@@ -87,7 +87,8 @@ async def explore_page(
     last_authors = {c.author_id for c in cands if state.was_last_author(c.author_id)}
     page = await _live_page(reader, scored, fs, page_size, last_authors)
     picked = [s.candidate.note_id for s in page]
-    by_id = {n.id: n for n in await Note.filter(id__in=picked).prefetch_related("account")}
+    # The authors joined in (one statement, not a second one for the accounts).
+    by_id = {n.id: n for n in await Note.filter(id__in=picked).select_related("account")}
     cards = [(by_id[s.candidate.note_id], explain(s)) for s in page if s.candidate.note_id in by_id]
     state.remember([n.id for n, _ in cards], [n.account_id for n, _ in cards])  # type: ignore[attr-defined]
     return ExplorePage(cards, paging.encode(state) if cards else None)
