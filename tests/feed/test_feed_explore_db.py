@@ -219,7 +219,7 @@ async def test_maintenance_job_trends_decays_and_purges(settings, db, worker):
     await FeedEvent.filter(id=old.id).update(created_at=NOW - timedelta(days=91))
     await maintenance.ensure_scheduled()
     await maintenance.ensure_scheduled()  # idempotent within the period
-    assert await worker.run_until_idle() == 1
+    assert await worker.run_until_idle() == 2  # the hourly run, and the day's decay it queued
     trend = await TrendingNote.get(note_id=n.id)
     assert trend.language == "zh" and trend.score == 4.0
     assert not await FeedEvent.filter(id=old.id).exists()
