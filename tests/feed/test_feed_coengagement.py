@@ -8,7 +8,6 @@ import pytest
 
 from redfed.services.feed.coengagement import (
     like_increments,
-    merge_neighbours,
     neighbour_scores,
     top_neighbours,
 )
@@ -27,10 +26,9 @@ def test_hyperactive_users_count_less_and_pairs_are_bounded():
     assert len(like_increments(0, list(range(1, 100)), 5, max_pairs=30)) == 60
 
 
-def test_top_k_keeps_strongest_and_merge_adds():
+def test_top_k_keeps_strongest_and_breaks_ties_by_the_smaller_id():
     assert top_neighbours({1: 0.1, 2: 0.5, 3: 0.3}, k=2) == {2: 0.5, 3: 0.3}
-    merged = merge_neighbours({1: 0.1, 2: 0.5}, [(1, 1.0), (4, 0.2)], k=2)
-    assert merged == pytest.approx({1: 1.1, 2: 0.5})
+    assert top_neighbours({7: 0.5, 4: 0.5, 9: 0.5}, k=2) == {4: 0.5, 7: 0.5}
 
 
 def test_neighbour_scores_sum_scaled_rows_and_subtract_not_interested():

@@ -196,7 +196,7 @@ async def test_events_export_and_reset(settings, db):
     assert not await InterestWeight.filter(account_id=me.id).exists()
 
 
-async def test_likes_build_neighbours_and_explain_them(settings, db):
+async def test_likes_build_neighbours_and_explain_them(settings, db, worker):
     fs = await feed_settings(settings)
     a, b, c = [await note(await account(f"n{i}"), tag) for i, tag in enumerate("xyx")]
     people = [await account(f"p{i}", user=True) for i in range(3)]
@@ -205,6 +205,7 @@ async def test_likes_build_neighbours_and_explain_them(settings, db):
         await events.record_event(p, Kind.LIKE, b, fs)
     me = await account("me", user=True)
     await events.record_event(me, Kind.LIKE, a, fs)
+    await worker.run_until_idle()  # the pairs are made by the worker
     page = await explore_page(me, None, settings, page_size=1)
     assert ids(page) == [b.id] and c.id not in ids(page)
     assert any(r.kind is ReasonKind.COENGAGEMENT for r in page.cards[0][1]), page.cards[0][1]
@@ -215,6 +216,7 @@ async def test_maintenance_job_trends_decays_and_purges(settings, db, worker):
     n = await note(await account("a"), "x", language="zh")
     for i in range(3):
         await events.record_event(await account(f"p{i}", user=True), Kind.LIKE, n, fs)
+    await worker.run_until_idle()  # their (empty) co-engagement jobs
     old = await FeedEvent.create(account_id=n.account_id, kind="open")
     await FeedEvent.filter(id=old.id).update(created_at=NOW - timedelta(days=91))
     await maintenance.ensure_scheduled()

@@ -193,7 +193,7 @@ async def test_mute_hides_from_listings_and_notifications(rt, make_note) -> None
     assert note.id in [n.id for n in await timelines.explore_newest(alice)]
 
 
-async def test_a_like_teaches_the_interest_feed(rt, make_note) -> None:
+async def test_a_like_teaches_the_interest_feed(rt, make_note, worker) -> None:
     # Given two notes a person likes, one tagged #hotpot
     from redfed.models import InterestWeight, NoteNeighbour
 
@@ -203,7 +203,8 @@ async def test_a_like_teaches_the_interest_feed(rt, make_note) -> None:
     # When she likes both through the service the pages use
     await interactions.like_note(rt, fan, first)
     await interactions.like_note(rt, fan, second)
-    # Then her interests grew and the two notes became co-engagement neighbours
+    # Then her interests grew at once, and the worker made the two notes neighbours
     keys = set(await InterestWeight.filter(account_id=fan.id).values_list("key", flat=True))
     assert {"tag:hotpot", "tag:dumplings"} <= keys
+    await worker.run_until_idle()
     assert await NoteNeighbour.filter(note_id=second.id, neighbour_id=first.id).exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redfed.inbox.dispatch import process_inbox_job
 from redfed.services import actor_refresh, delivery, fanout
+from redfed.services.feed.events import COENGAGEMENT_JOB, pair_liked_note_job
 from redfed.services.feed.maintenance import DECAY_KIND, handle_decay, handle_maintenance
 from redfed.services.remote_media import (
     REMOVE_REMOTE_MEDIA,
@@ -22,5 +23,6 @@ def default_handlers() -> dict[str, Handler]:
     handlers[REMOVE_REMOTE_MEDIA] = remove_remote_media_job
     handlers["feed.maintain"] = handle_maintenance
     handlers[DECAY_KIND] = handle_decay
+    handlers[COENGAGEMENT_JOB] = pair_liked_note_job
     handlers[actor_refresh.REFRESH_ACTOR] = actor_refresh.refresh_actor_job
     return handlers

@@ -71,16 +71,6 @@ def top_neighbours(weights: Mapping[int, float], k: int = DEFAULT_TOP_K) -> dict
     return dict(best)
 
 
-def merge_neighbours(
-    current: Mapping[int, float], increments: Iterable[tuple[int, float]], k: int = DEFAULT_TOP_K
-) -> dict[int, float]:
-    """Add increments to one note's neighbour weights and keep the top k."""
-    merged = dict(current)
-    for other, inc in increments:
-        merged[other] = merged.get(other, 0.0) + inc
-    return top_neighbours(merged, k)
-
-
 def neighbour_scores(
     recent_likes: Sequence[int],
     neighbours: Mapping[int, Mapping[int, float]],

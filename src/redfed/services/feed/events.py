@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redfed.errors import NotFound, ValidationError
-from redfed.models import Account, FeedEvent, Note, NoteTag
+from redfed.models import Account, FeedEvent, Job, Note, NoteTag
+from redfed.runtime import Runtime
+from redfed.services import jobs
 
 from . import signals
 from .profile import event_deltas
@@ -19,6 +21,7 @@ from .types import FeedSettings
 
 log = logging.getLogger(__name__)
 
+COENGAGEMENT_JOB = "feed.coengage"
 RETENTION = timedelta(days=90)
 MAX_IMPRESSIONS = 60  # one beacon carries at most this many cards
 MAX_DWELL_SECONDS = 600.0
@@ -33,7 +36,8 @@ async def note_tags(note_id: int) -> list[str]:
 async def record_event(
     account: Account, kind: Kind, note: Note, fs: FeedSettings, *, value: float = 1.0
 ) -> FeedEvent:
-    """Store one event and apply it: profile weights, engagement, co-engagement pairs."""
+    """Store one event and apply it: profile weights and engagement now (the next page needs
+    them), co-engagement pairs in the worker."""
     if kind is Kind.IMPRESSION:
         raise ValidationError("impressions are recorded in batches")
     if kind is Kind.DWELL:
@@ -56,9 +60,20 @@ async def record_event(
     await signals.add_interest_deltas(account.id, deltas, fs)
     await signals.bump_engagement(note, kind)
     if kind in (Kind.LIKE, Kind.COLLECT):
-        await signals.add_coengagement(account.id, note.id)
+        # Pairing with the person's last 100 positives reads and writes up to ~200 neighbour
+        # rows: the worker does it, and the like's transaction only queues it.
+        payload = {"account_id": account.id, "note_id": note.id, "event_id": event.id}
+        await jobs.enqueue(COENGAGEMENT_JOB, payload, unique_key=f"{COENGAGEMENT_JOB}:{event.id}")
     log.debug("feed.event kind=%s", kind.value)
     return event
+
+
+async def pair_liked_note_job(rt: Runtime, job: Job) -> None:
+    """Worker entry point for `feed.coengage`: pair one like with the positives before it.
+    An event erased meanwhile (the person reset what Explore keeps) pairs nothing."""
+    p = job.payload
+    if await FeedEvent.exists(id=int(p["event_id"])):
+        await signals.add_coengagement(int(p["account_id"]), int(p["note_id"]), int(p["event_id"]))
 
 
 async def record_impressions(account: Account, note_ids: Sequence[int]) -> int:

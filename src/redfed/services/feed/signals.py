@@ -5,7 +5,7 @@ neighbours (NoteNeighbour), decayed engagement per note and per author, and feed
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -20,11 +20,11 @@ from redfed.models import (
     FeedEvent,
     InterestWeight,
     Note,
-    NoteNeighbour,
     User,
 )
+from redfed.services.visibility import raw_rows
 
-from .coengagement import DEFAULT_TOP_K, RECENT_POSITIVES, like_increments, merge_neighbours
+from .coengagement import DEFAULT_TOP_K, RECENT_POSITIVES, like_increments
 from .profile import InterestProfile, add_weights, profile_from_interests, set_interest
 from .types import FeedEvent as Kind
 from .types import FeedSettings
@@ -185,63 +185,52 @@ async def bump_engagement(note: Note, kind: Kind) -> None:
         )
 
 
-async def recent_positive_ids(account_id: int, limit: int = RECENT_POSITIVES) -> list[int]:
-    """The person's latest liked/collected/commented notes, newest first, no repeats."""
-    rows = await (
-        FeedEvent.filter(account_id=account_id, kind__in=POSITIVE_KINDS, note_id__isnull=False)
-        .order_by("-id")
-        .limit(limit * 2)
-        .values_list("note_id", flat=True)
-    )
+async def recent_positive_ids(
+    account_id: int, limit: int = RECENT_POSITIVES, *, before_event_id: int | None = None
+) -> list[int]:
+    """The person's latest liked/collected/commented notes, newest first, no repeats; with
+    `before_event_id`, only those from before that event."""
+    query = FeedEvent.filter(account_id=account_id, kind__in=POSITIVE_KINDS, note_id__isnull=False)
+    if before_event_id is not None:
+        query = query.filter(id__lt=before_event_id)
+    rows = await query.order_by("-id").limit(limit * 2).values_list("note_id", flat=True)
     return list(dict.fromkeys(int(r) for r in rows))[:limit]  # type: ignore[call-overload]
 
 
-async def add_coengagement(account_id: int, note_id: int, k: int = DEFAULT_TOP_K) -> None:
-    """Pair a newly liked note with the person's recent positives, both directions.
+# Each increment is added by the database (no read-modify-write: two likes at once lose
+# nothing), then every touched note keeps its top k (ties: the smaller neighbour id, as
+# coengagement.top_neighbours). Window functions: SQLite ≥ 3.25, PostgreSQL.
+_ADD_PAIRS = (
+    "INSERT INTO note_neighbours (note_id, neighbour_id, score) VALUES {rows}"
+    " ON CONFLICT (note_id, neighbour_id)"
+    " DO UPDATE SET score = note_neighbours.score + excluded.score"
+)
+_KEEP_TOP = (
+    "DELETE FROM note_neighbours WHERE note_id IN ({notes}) AND id NOT IN ("
+    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER ("
+    "PARTITION BY note_id ORDER BY score DESC, neighbour_id) AS pos"
+    " FROM note_neighbours WHERE note_id IN ({notes})) AS ranked WHERE pos <= {{}})"
+)
 
-    Up to 2 × RECENT_POSITIVES pairs touch up to RECENT_POSITIVES + 1 notes' rows: read them in
-    one query and write back in three (delete, bulk update, bulk insert), not one per pair.
-    Two simultaneous likes can lose one increment (read-modify-write); neighbours are a
-    decaying estimate, so that is accepted rather than locking rows.
-    """
-    recent = [i for i in await recent_positive_ids(account_id) if i != note_id]
+
+async def add_coengagement(
+    account_id: int, note_id: int, event_id: int, k: int = DEFAULT_TOP_K
+) -> None:
+    """Pair a liked note with the person's positives before that like (`event_id`), both
+    directions: up to 2 × RECENT_POSITIVES pair increments in one statement, and one more to
+    trim the touched notes to their top k. Runs in the worker (events.COENGAGEMENT_JOB):
+    a like only queues it."""
+    recent = [
+        i for i in await recent_positive_ids(account_id, before_event_id=event_id) if i != note_id
+    ]
     if not recent:
         return
-    total = await FeedEvent.filter(account_id=account_id, kind__in=POSITIVE_KINDS).count()
-    by_note: dict[int, list[tuple[int, float]]] = {}
-    for a, b, inc in like_increments(note_id, recent, total):
-        by_note.setdefault(a, []).append((b, inc))
-    current: dict[int, dict[int, NoteNeighbour]] = {}
-    for row in await NoteNeighbour.filter(note_id__in=list(by_note)):
-        current.setdefault(int(row.note_id), {})[int(row.neighbour_id)] = row  # type: ignore[attr-defined]
-    await _write_merged(by_note, current, k)
-
-
-async def _write_merged(
-    by_note: Mapping[int, Iterable[tuple[int, float]]],
-    current: Mapping[int, Mapping[int, NoteNeighbour]],
-    k: int,
-) -> None:
-    dropped: list[int] = []
-    changed: list[NoteNeighbour] = []
-    fresh: list[NoteNeighbour] = []
-    for note_id, incs in by_note.items():
-        rows = current.get(note_id, {})
-        merged = merge_neighbours({n: float(r.score) for n, r in rows.items()}, incs, k)
-        for other, row in rows.items():
-            if other not in merged:
-                dropped.append(int(row.id))
-            elif merged[other] != row.score:
-                row.score = merged[other]
-                changed.append(row)
-        fresh += [
-            NoteNeighbour(note_id=note_id, neighbour_id=other, score=score)
-            for other, score in merged.items()
-            if other not in rows
-        ]
-    if dropped:
-        await NoteNeighbour.filter(id__in=dropped).delete()
-    if changed:
-        await NoteNeighbour.bulk_update(changed, fields=["score"])
-    if fresh:
-        await NoteNeighbour.bulk_create(fresh, ignore_conflicts=True)
+    positives = await FeedEvent.filter(
+        account_id=account_id, kind__in=POSITIVE_KINDS, id__lte=event_id
+    ).count()
+    increments = like_increments(note_id, recent, positives)
+    params: list[object] = [value for row in increments for value in row]
+    await raw_rows(_ADD_PAIRS.format(rows=", ".join(["({}, {}, {})"] * len(increments))), params)
+    touched = sorted({a for a, _, _ in increments})
+    marks = ", ".join(["{}"] * len(touched))
+    await raw_rows(_KEEP_TOP.format(notes=marks), [*touched, *touched, k])

@@ -1,0 +1,90 @@
+"""Co-engagement pairs on a real database: made by the worker after a like, added by the
+database (concurrent likes lose nothing), trimmed to each note's top k, and only with what the
+person liked before."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from redfed.models import FeedEvent, Job, NoteNeighbour
+from redfed.services.feed import events, signals
+from redfed.services.feed.events import COENGAGEMENT_JOB
+from redfed.services.feed.types import FeedEvent as Kind
+from redfed.services.feed.types import FeedSettings
+from tests.support.feed import account, note
+
+FS = FeedSettings()
+
+
+async def _pairs() -> dict[tuple[int, int], float]:
+    rows = await NoteNeighbour.all().values_list("note_id", "neighbour_id", "score")
+    return {(int(a), int(b)): float(s) for a, b, s in rows}
+
+
+async def _like(person, n) -> FeedEvent:
+    await events.record_event(person, Kind.LIKE, n, FS)
+    return await FeedEvent.filter(account_id=person.id).order_by("-id").first()
+
+
+async def test_a_like_queues_its_pairs_and_the_worker_makes_them(settings, db, worker):
+    person = await account("p", user=True)
+    a, b = await note(await account("a"), "x"), await note(await account("b"), "x")
+    await _like(person, a)
+    await _like(person, b)
+    assert await _pairs() == {}  # the like's request made none
+    assert await Job.filter(kind=COENGAGEMENT_JOB).count() == 2
+    await worker.run_until_idle()
+    inc = 1 / math.log(2 + 2)  # the person had 2 positives at the second like
+    assert await _pairs() == pytest.approx({(b.id, a.id): inc, (a.id, b.id): inc})
+
+
+async def test_only_earlier_likes_are_paired_so_no_pair_counts_twice(settings, db):
+    person = await account("p", user=True)
+    a, b = await note(await account("a"), "x"), await note(await account("b"), "x")
+    first, second = await _like(person, a), await _like(person, b)
+    # The worker runs the jobs late, when both likes exist: the first pairs with nothing.
+    await signals.add_coengagement(person.id, a.id, first.id)
+    await signals.add_coengagement(person.id, b.id, second.id)
+    inc = 1 / math.log(2 + 2)
+    assert await _pairs() == pytest.approx({(b.id, a.id): inc, (a.id, b.id): inc})
+
+
+async def test_concurrent_likes_lose_no_increment(settings, db):
+    """Many people liking the same two notes at once: every increment is added by the
+    database, none overwritten by a read-modify-write."""
+    a, b = await note(await account("a"), "x"), await note(await account("b"), "x")
+    people = [await account(f"p{i}", user=True) for i in range(12)]
+    jobs = []
+    for person in people:
+        await _like(person, a)
+        jobs.append((person.id, b.id, (await _like(person, b)).id))
+    await asyncio.gather(*(signals.add_coengagement(*job) for job in jobs))
+    assert (await _pairs())[(b.id, a.id)] == pytest.approx(12 / math.log(4))
+
+
+async def test_each_note_keeps_its_top_k_and_ties_go_to_the_smaller_id(settings, db):
+    person = await account("p", user=True)
+    hub = await note(await account("hub"), "x")
+    others = [await note(await account(f"o{i}"), "x") for i in range(4)]
+    for other in others:
+        await _like(person, other)
+    liked_hub = await _like(person, hub)
+    await signals.add_coengagement(person.id, hub.id, liked_hub.id, k=2)
+    pairs = await _pairs()
+    # All four pairs weigh the same: the hub keeps the two smallest ids; each other note
+    # keeps its one pair (with the hub).
+    assert {b for a, b in pairs if a == hub.id} == {others[0].id, others[1].id}
+    assert {a for a, b in pairs if b == hub.id} == {o.id for o in others}
+
+
+async def test_an_erased_like_pairs_nothing(settings, db, worker):
+    person = await account("p", user=True)
+    a, b = await note(await account("a"), "x"), await note(await account("b"), "x")
+    await _like(person, a)
+    await _like(person, b)
+    await events.reset_events(person)  # "erase what Explore keeps" before the worker ran
+    await worker.run_until_idle()
+    assert await _pairs() == {}
