@@ -11,6 +11,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from redfed.models import (
+    Account,
     FeedConfig,
     FeedEvent,
     InterestWeight,
@@ -356,6 +357,21 @@ async def test_signup_interests_seed_the_profile(make_local_account):
     me = await make_local_account("me", interests=["Travel"], languages=["zh"])
     keys = set(await InterestWeight.filter(account_id=me.id).values_list("key", flat=True))
     assert keys == {"tag:travel", "lang:zh"}
+
+
+async def test_interests_have_one_editor_and_a_profile_save_keeps_them(
+    client, make_local_account, login
+):
+    """The profile form had a second "Interests" field holding the sign-up picks, which Explore
+    stops reading once it has learned from likes (found on the walkthrough): it is gone, the
+    profile page points to the Interests page, and saving the profile keeps the picks."""
+    me = await make_local_account("me", interests=["travel"], languages=["en"])
+    token = await login(client, me)
+    html = await (await client.get("/settings/profile")).get_data(as_text=True)
+    assert 'name="interests"' not in html and 'href="/settings/interests"' in html
+    form = {"csrf_token": token, "display_name": "Me", "bio": "", "languages": "en"}
+    assert (await client.post("/settings/profile", form=form)).status_code == 302
+    assert (await Account.get(id=me.id)).interests == ["travel"]
 
 
 async def test_starting_the_worker_schedules_feed_maintenance(settings, db):

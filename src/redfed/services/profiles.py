@@ -13,7 +13,6 @@ from tortoise.transactions import in_transaction
 from redfed.activitypub import uris
 from redfed.config import Settings
 from redfed.content.compose import compose_note_html
-from redfed.content.hashtags import normalize_tags
 from redfed.errors import ValidationError
 from redfed.models import Account, MediaAttachment, User
 from redfed.services import media, outbox
@@ -22,7 +21,6 @@ log = logging.getLogger(__name__)
 
 MAX_DISPLAY_NAME = 100
 MAX_BIO = 1000
-MAX_INTERESTS = 20
 KNOWN_LANGUAGES = ("en", "zh", "ja", "ko", "fr", "de", "es", "it", "pt", "ru")
 
 
@@ -31,7 +29,6 @@ class ProfileEdit:
     display_name: str
     bio: str
     languages: tuple[str, ...] = ()
-    interests: tuple[str, ...] = ()
     locked: bool = False
 
 
@@ -45,8 +42,7 @@ def _checked(edit: ProfileEdit) -> ProfileEdit:
     if len(bio) > MAX_BIO:
         raise ValidationError(f"The bio may have at most {MAX_BIO} characters.", field="bio")
     languages = tuple(dict.fromkeys(x for x in edit.languages if x in KNOWN_LANGUAGES))
-    interests = tuple(normalize_tags(edit.interests, limit=MAX_INTERESTS))
-    return ProfileEdit(name, bio, languages, interests, edit.locked)
+    return ProfileEdit(name, bio, languages, edit.locked)
 
 
 async def update_profile(settings: Settings, account: Account, edit: ProfileEdit) -> Account:
@@ -62,13 +58,16 @@ async def update_profile(settings: Settings, account: Account, edit: ProfileEdit
     account.summary_source = edit.bio
     account.summary_html = bio_html
     account.languages = list(edit.languages)
-    account.interests = list(edit.interests)
     account.locked = edit.locked
     async with in_transaction():
         await account.save(
             update_fields=[
-                "display_name", "summary_source", "summary_html", "languages", "interests",
-                "locked", "updated_at",
+                "display_name",
+                "summary_source",
+                "summary_html",
+                "languages",
+                "locked",
+                "updated_at",
             ]
         )
         await outbox.profile_updated(account)
@@ -77,7 +76,7 @@ async def update_profile(settings: Settings, account: Account, edit: ProfileEdit
 
 
 async def set_ui_locale(settings: Settings, user: User, locale: str) -> None:
-    """"" means: follow the browser's Accept-Language."""
+    """ "" means: follow the browser's Accept-Language."""
     if locale and locale not in settings.ui.languages:
         raise ValidationError("This language is not available.", field="locale")
     user.locale = locale
@@ -93,10 +92,17 @@ async def set_profile_image(settings: Settings, account: Account, kind: str, dat
     old_id = account.avatar_media_id if kind == "avatar" else account.header_media_id
     async with in_transaction():
         attachment = await MediaAttachment.create(
-            account=account, note=None, file_key=stored.file_key,
-            display_mime=image.display_mime, thumb_mime=image.thumb_mime,
-            width=image.width, height=image.height, thumb_width=image.thumb_width,
-            thumb_height=image.thumb_height, blurhash=image.blurhash, size_bytes=stored.size_bytes,
+            account=account,
+            note=None,
+            file_key=stored.file_key,
+            display_mime=image.display_mime,
+            thumb_mime=image.thumb_mime,
+            width=image.width,
+            height=image.height,
+            thumb_width=image.thumb_width,
+            thumb_height=image.thumb_height,
+            blurhash=image.blurhash,
+            size_bytes=stored.size_bytes,
         )
         setattr(account, f"{kind}_media_id", attachment.id)
         await account.save(update_fields=[f"{kind}_media_id", "updated_at"])

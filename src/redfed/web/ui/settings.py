@@ -7,7 +7,6 @@ from typing import Any
 
 from quart import Blueprint, Response, flash, g, redirect, render_template, request
 
-from redfed.content.hashtags import normalize_tags
 from redfed.errors import RedfedError, ValidationError
 from redfed.models import User
 from redfed.services import accounts, profiles, sessions
@@ -56,9 +55,6 @@ async def profile_save() -> Any:
         display_name=str(form.get("display_name", "")),
         bio=str(form.get("bio", "")),
         languages=tuple(form["languages"]),
-        interests=tuple(normalize_tags(
-            str(form.get("interests", "")).replace(",", " ").replace("，", " ").split(), limit=20
-        )),
         locked=form.get("locked") == "on",
     )
     try:
