@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from redfed.config import Settings
 from redfed.errors import ValidationError
@@ -40,6 +40,22 @@ class StoredPhoto:
     image: ProcessedImage
     description: str
     size_bytes: int
+
+    def file_columns(self) -> dict[str, Any]:
+        """The MediaAttachment columns that describe the stored files (one place for notes,
+        profile images and cached remote media)."""
+        image = self.image
+        return {
+            "file_key": self.file_key,
+            "display_mime": image.display_mime,
+            "thumb_mime": image.thumb_mime,
+            "width": image.width,
+            "height": image.height,
+            "thumb_width": image.thumb_width,
+            "thumb_height": image.thumb_height,
+            "blurhash": image.blurhash,
+            "size_bytes": self.size_bytes,
+        }
 
 
 def is_media_key(key: str) -> bool:

@@ -170,15 +170,7 @@ async def create_local_note(
                     note=note,
                     position=position,
                     description=photo.description,
-                    file_key=photo.file_key,
-                    display_mime=photo.image.display_mime,
-                    thumb_mime=photo.image.thumb_mime,
-                    width=photo.image.width,
-                    height=photo.image.height,
-                    thumb_width=photo.image.thumb_width,
-                    thumb_height=photo.image.thumb_height,
-                    blurhash=photo.image.blurhash,
-                    size_bytes=photo.size_bytes,
+                    **photo.file_columns(),
                 )
             await outbox.note_created(note)
     except BaseException:

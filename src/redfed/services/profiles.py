@@ -88,21 +88,12 @@ async def set_profile_image(settings: Settings, account: Account, kind: str, dat
     if kind not in ("avatar", "header"):
         raise ValidationError("Unknown image kind.", field=kind)
     stored = (await media.store_photos(settings, [media.PhotoUpload(data=data)]))[0]
-    image = stored.image
     old_id = account.avatar_media_id if kind == "avatar" else account.header_media_id
     async with in_transaction():
         attachment = await MediaAttachment.create(
             account=account,
             note=None,
-            file_key=stored.file_key,
-            display_mime=image.display_mime,
-            thumb_mime=image.thumb_mime,
-            width=image.width,
-            height=image.height,
-            thumb_width=image.thumb_width,
-            thumb_height=image.thumb_height,
-            blurhash=image.blurhash,
-            size_bytes=stored.size_bytes,
+            **stored.file_columns(),
         )
         setattr(account, f"{kind}_media_id", attachment.id)
         await account.save(update_fields=[f"{kind}_media_id", "updated_at"])

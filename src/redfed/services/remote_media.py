@@ -41,18 +41,7 @@ async def cache_remote_media(rt: Runtime, media_id: int) -> bool:
     except ValidationError as exc:
         log.info("media.remote_rejected id=%d reason=%s", media_id, exc.detail)
         return False
-    image = stored.image
-    await MediaAttachment.filter(id=media_id).update(
-        file_key=stored.file_key,
-        display_mime=image.display_mime,
-        thumb_mime=image.thumb_mime,
-        width=image.width,
-        height=image.height,
-        thumb_width=image.thumb_width,
-        thumb_height=image.thumb_height,
-        blurhash=image.blurhash,
-        size_bytes=stored.size_bytes,
-    )
+    await MediaAttachment.filter(id=media_id).update(**stored.file_columns())
     log.info("media.remote_cached id=%d", media_id)
     return True
 
