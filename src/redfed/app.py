@@ -14,11 +14,10 @@ from redfed.db import close_database, open_database
 from redfed.federation.http import SafeHttpClient
 from redfed.gc_tuning import WarmupFreeze, freeze_long_lived
 from redfed.runtime import Runtime
-from redfed.services.feed.maintenance import ensure_scheduled
 from redfed.web import blueprints
 from redfed.web.errors import register_error_handlers
 from redfed.web.inbox import InboxFastPath
-from redfed.worker.handlers import default_handlers
+from redfed.worker.handlers import default_handlers, schedule_periodic_jobs
 from redfed.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ def create_app(
         )
         await runtime.http.__aenter__()
         if run_worker:
-            await ensure_scheduled()  # the hourly feed maintenance chain (idempotent per hour)
+            await schedule_periodic_jobs()  # feed maintenance, housekeeping (once per period)
             app.config["REDFED_WORKER_TASK"] = asyncio.create_task(worker.run_forever())
 
     @app.after_serving

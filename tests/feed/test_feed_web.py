@@ -381,6 +381,7 @@ async def test_starting_the_worker_schedules_feed_maintenance(settings, db):
     application = create_app(settings, start_worker=True, manage_database=False)
     async with application.test_app():
         assert await Job.filter(kind="feed.maintain").exists()
+        assert await Job.filter(kind="housekeeping").exists()
 
 
 async def test_the_admin_page_leads_to_the_explore_settings(client, make_local_account, login):

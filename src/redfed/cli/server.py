@@ -337,14 +337,13 @@ async def _work(settings: Settings) -> None:
     from redfed.db import close_database, open_database
     from redfed.federation.http import SafeHttpClient
     from redfed.runtime import Runtime
-    from redfed.services.feed.maintenance import ensure_scheduled
-    from redfed.worker.handlers import default_handlers
+    from redfed.worker.handlers import default_handlers, schedule_periodic_jobs
     from redfed.worker.runner import Worker
 
     try:
         await open_database(settings.database_url)
-        # The hourly feed maintenance chain, as the in-process worker starts it (idempotent).
-        await ensure_scheduled()
+        # The periodic chains, as the in-process worker starts them (idempotent per period).
+        await schedule_periodic_jobs()
         runtime = Runtime(settings=settings)
         async with SafeHttpClient(
             allow_private_addresses=settings.federation.allow_private_addresses,

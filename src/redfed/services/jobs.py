@@ -25,7 +25,14 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 # The fields of a claimed job (a partial row: never `save()` it, write with `Job.filter`).
 CLAIMED_FIELDS = (
-    "id", "kind", "payload", "unique_key", "attempts", "max_attempts", "domain", "locked_by",
+    "id",
+    "kind",
+    "payload",
+    "unique_key",
+    "attempts",
+    "max_attempts",
+    "domain",
+    "locked_by",
     "created_at",
 )
 MAX_INSERT_BATCH = 64  # 64 rows x 15 columns stay under SQLite's old 999-parameter limit
@@ -218,11 +225,26 @@ def backoff_seconds(attempt: int) -> float:
     return float(base + random.uniform(0, 0.5 * attempt**4))
 
 
-async def purge_finished(older_than: timedelta) -> int:
-    """Forget done jobs after a while (until then they guard against replays).
-    Dead jobs stay for the admin to inspect or retry."""
+async def enqueue_for_period(
+    kind: str, period: timedelta, at: datetime, payload: dict[str, Any] | None = None
+) -> Job | None:
+    """Queue `kind` to run at `at`, at most once for the period holding `at`: the unique key
+    names the period, so every process may call this at start-up and each run may queue the
+    next without two chains forming."""
+    number = int(at.timestamp() // period.total_seconds())
+    return await enqueue(kind, payload or {}, unique_key=f"{kind}:{number}", run_at=at)
+
+
+async def purge_finished(older_than: timedelta, batch: int = 5000) -> int:
+    """Forget at most `batch` done jobs finished over `older_than` ago (until then their
+    unique keys guard against replays). Dead jobs stay for the admin to inspect or retry."""
     cutoff = utcnow() - older_than
-    return await Job.filter(state=JobState.DONE, finished_at__lt=cutoff).delete()
+    ids = (
+        await Job.filter(state=JobState.DONE, finished_at__lt=cutoff)
+        .limit(batch)
+        .values_list("id", flat=True)
+    )
+    return await Job.filter(id__in=list(ids)).delete() if ids else 0
 
 
 async def queue_counts() -> dict[str, dict[str, int]]:

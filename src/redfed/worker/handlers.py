@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from redfed.inbox.dispatch import process_inbox_job
-from redfed.services import actor_refresh, delivery, fanout
+from redfed.services import actor_refresh, delivery, fanout, housekeeping
+from redfed.services.feed import maintenance as feed_maintenance
 from redfed.services.feed.events import COENGAGEMENT_JOB, pair_liked_note_job
 from redfed.services.feed.maintenance import DECAY_KIND, handle_decay, handle_maintenance
 from redfed.services.remote_media import (
@@ -24,5 +25,13 @@ def default_handlers() -> dict[str, Handler]:
     handlers["feed.maintain"] = handle_maintenance
     handlers[DECAY_KIND] = handle_decay
     handlers[COENGAGEMENT_JOB] = pair_liked_note_job
+    handlers[housekeeping.KIND] = housekeeping.handle_housekeeping
     handlers[actor_refresh.REFRESH_ACTOR] = actor_refresh.refresh_actor_job
     return handlers
+
+
+async def schedule_periodic_jobs() -> None:
+    """Start the periodic chains (each run queues the next; idempotent per period, so every
+    process that runs a worker calls this at start-up)."""
+    await feed_maintenance.ensure_scheduled()
+    await housekeeping.ensure_scheduled()

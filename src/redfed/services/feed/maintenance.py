@@ -43,14 +43,9 @@ PERIOD = timedelta(hours=1)
 _FLOOR = 1e-3  # decayed values under this become 0 / are dropped
 
 
-def _period_key(now: datetime) -> str:
-    return f"{KIND}:{int(now.timestamp() // PERIOD.total_seconds())}"
-
-
 async def ensure_scheduled(now: datetime | None = None) -> None:
     """Enqueue this period's run unless it exists (idempotent: unique key per period)."""
-    now = now or datetime.now(UTC)
-    await jobs.enqueue(KIND, {}, unique_key=_period_key(now), run_at=now)
+    await jobs.enqueue_for_period(KIND, PERIOD, now or datetime.now(UTC))
 
 
 # Decay rewrites every engaged note, neighbour pair and author: at 1M notes that was 16.7 s of
@@ -193,8 +188,7 @@ async def run_maintenance(fs: FeedSettings, now: datetime | None = None) -> None
     trending = await recompute_trending(now)
     purged = await purge_old_events(now)
     log.info("feed.maintained trending=%d purged=%d", trending, purged)
-    nxt = now + PERIOD
-    await jobs.enqueue(KIND, {}, unique_key=_period_key(nxt), run_at=nxt)
+    await jobs.enqueue_for_period(KIND, PERIOD, now + PERIOD)
 
 
 async def handle_maintenance(rt: Runtime, job: Job) -> None:
