@@ -219,7 +219,8 @@ async def add_coengagement(
     """Pair a liked note with the person's positives before that like (`event_id`), both
     directions: up to 2 × RECENT_POSITIVES pair increments in one statement, and one more to
     trim the touched notes to their top k. Runs in the worker (events.COENGAGEMENT_JOB):
-    a like only queues it."""
+    a like only queues it. Not idempotent (it adds): the job calls it in the transaction
+    that marks the job done, so the two statements and the mark commit together."""
     recent = [
         i for i in await recent_positive_ids(account_id, before_event_id=event_id) if i != note_id
     ]
@@ -228,7 +229,9 @@ async def add_coengagement(
     positives = await FeedEvent.filter(
         account_id=account_id, kind__in=POSITIVE_KINDS, id__lte=event_id
     ).count()
-    increments = like_increments(note_id, recent, positives)
+    # In key order: PostgreSQL locks the rows in the order of the VALUES, and two jobs that
+    # lock (a, b) and (b, a) in opposite orders deadlock (one liked a then b, one b then a).
+    increments = sorted(like_increments(note_id, recent, positives))
     params: list[object] = [value for row in increments for value in row]
     await raw_rows(_ADD_PAIRS.format(rows=", ".join(["({}, {}, {})"] * len(increments))), params)
     touched = sorted({a for a, _, _ in increments})
