@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from redfed.models import AuthorEngagement, Job, Note, NoteNeighbour
+from redfed.services import jobs as queue
 from redfed.services.feed import maintenance
 from redfed.services.feed.types import FeedSettings
 from tests.support.feed import NOW, account, note
@@ -86,6 +87,28 @@ async def test_an_over_budget_run_hands_the_rest_to_a_follow_up_job(
     # run, and a last run that finds nothing left.
     assert await worker.run_until_idle() == 7
     assert await Job.filter(kind=maintenance.DECAY_KIND).count() == 7
+    day = maintenance.DECAY_PERIOD.total_seconds() / 86400
+    expected = [(i + 1) * 2 ** (-day / 7) for i in range(7)]
+    assert (await _engagement(notes))[:7] == pytest.approx(expected)
+
+
+async def test_a_run_that_handed_on_and_then_crashed_is_not_run_again(
+    settings, db, worker, monkeypatch
+):
+    """A run over budget queues a follow-up from its position. Had the run's process died
+    before its batch was marked done, the run would be claimed again from that same position
+    next to the follow-up, and the chunks after it decayed twice."""
+    monkeypatch.setattr(maintenance, "DECAY_CHUNK", 3)
+    monkeypatch.setattr(maintenance, "DECAY_BUDGET", 0.0)  # one chunk per run
+    notes, _ = await _world()
+    await maintenance.ensure_decay_scheduled(NOW)
+    # Given the day's first run handed on, and its process died before its batch was marked
+    for job in await queue.claim_due_jobs("crashed", 10, [maintenance.DECAY_KIND]):
+        await maintenance.handle_decay(worker.runtime, job)
+    await Job.filter(kind=maintenance.DECAY_KIND).update(locked_until=queue.utcnow() - timedelta(1))
+    # When the worker takes what is due
+    await worker.run_until_idle()
+    # Then every note decayed once
     day = maintenance.DECAY_PERIOD.total_seconds() / 86400
     expected = [(i + 1) * 2 ** (-day / 7) for i in range(7)]
     assert (await _engagement(notes))[:7] == pytest.approx(expected)

@@ -180,6 +180,21 @@ async def mark_done_many(job_ids: Sequence[int]) -> None:
         )
 
 
+async def finish_once(job: Job) -> bool:
+    """Mark a claimed job done inside the caller's transaction, before its work; False when
+    another run finished it already (the caller then skips the work).
+
+    For work that must not happen twice (adding increments, handing on a position): the
+    worker marks a job done only after its whole batch, so a crash or an expired lease in
+    between runs it again (at-least-once). Here the work and the mark commit together, and a
+    second run finds the mark: on PostgreSQL it waits on the row lock of a run in progress
+    and then sees it. (The batch's own mark afterwards changes nothing that matters.)"""
+    finished = await Job.filter(id=job.id, state=JobState.RUNNING).update(
+        state=JobState.DONE, finished_at=utcnow(), locked_until=None
+    )
+    return bool(finished)
+
+
 async def mark_dead(job: Job, error: str, status: int | None = None) -> None:
     await Job.filter(id=job.id).update(
         state=JobState.DEAD,

@@ -12,7 +12,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from redfed.errors import NotFound, ValidationError
-from redfed.models import Account, FeedEvent, Job, JobState, Note, NoteTag
+from redfed.models import Account, FeedEvent, Job, Note, NoteTag
 from redfed.runtime import Runtime
 from redfed.services import jobs
 
@@ -75,30 +75,16 @@ async def pair_liked_note_job(rt: Runtime, job: Job) -> None:
     An event erased meanwhile (the person reset what Explore keeps) pairs nothing.
 
     The increments are added, not set: a second run would count them twice. So the job is
-    marked done in the transaction that adds them (_finish_once), and a run after a crash or
-    an expired lease finds it done; the trim commits with them too."""
+    marked done in the transaction that adds them (jobs.finish_once), and a run after a crash
+    or an expired lease finds it done; the trim commits with them too."""
     p = job.payload
     async with in_transaction():
-        if not await _finish_once(job):
+        if not await jobs.finish_once(job):
             return
         if await FeedEvent.exists(id=int(p["event_id"])):
             await signals.add_coengagement(
                 int(p["account_id"]), int(p["note_id"]), int(p["event_id"])
             )
-
-
-async def _finish_once(job: Job) -> bool:
-    """Mark a claimed job done inside the caller's transaction, before its work; False when
-    another run finished it already (the caller then skips the work).
-
-    The worker marks a job done only after its whole batch, so a crash or an expired lease in
-    between runs it again (at-least-once). Here the work and the mark commit together, and a
-    second run finds the mark: on PostgreSQL it waits on the row lock of a run in progress
-    and then sees it. (The batch's own mark afterwards changes nothing that matters.)"""
-    finished = await Job.filter(id=job.id, state=JobState.RUNNING).update(
-        state=JobState.DONE, finished_at=jobs.utcnow(), locked_until=None
-    )
-    return bool(finished)
 
 
 async def record_impressions(account: Account, note_ids: Sequence[int]) -> int:

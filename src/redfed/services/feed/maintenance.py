@@ -154,7 +154,11 @@ async def handle_decay(rt: Runtime, job: Job) -> None:
         day = payload.get("day", 0)
         key = f"{DECAY_KIND}:{day}:{left[0]}:{left[1]}"
         more = {"day": day, "signal": left[0], "after": left[1]}
-        await jobs.enqueue(DECAY_KIND, more, unique_key=key)
+        # This run is marked done with the follow-up's enqueue: run again after a crash (its
+        # batch not yet marked), it would decay the follow-up's chunks a second time.
+        async with in_transaction():
+            if await jobs.finish_once(job):
+                await jobs.enqueue(DECAY_KIND, more, unique_key=key)
         log.info("feed.decay_continues signal=%d after=%d", *left)
 
 
