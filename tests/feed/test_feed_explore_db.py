@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from tortoise import connections
 
 from redfed.models import Account, FeedEvent, InterestWeight, Note, TrendingNote, User, Visibility
@@ -288,3 +289,21 @@ async def test_kept_rows_are_not_walked_by_the_garbage_collector(settings, db):
     assert len(kept) == 3 and not any(gc.is_tracked(entry) for entry in kept)
     again = await explore_page(me, None, settings, page_size=2)  # ranked from the kept rows
     assert ids(again) == ids(first)
+
+
+async def test_trending_is_replaced_whole_or_not_at_all(settings, db, monkeypatch):
+    """The hourly job swaps the trending table: a failure (or a killed worker) between
+    forgetting the old trends and writing the new ones must leave the old ones, not an empty
+    table that takes the trending term off every page until the next hour."""
+    n = await note(await account("a"), "x", language="zh")
+    for i in range(3):
+        await FeedEvent.create(account_id=(await account(f"p{i}")).id, kind="like", note_id=n.id)
+    await maintenance.recompute_trending(NOW)
+
+    async def killed(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(TrendingNote, "bulk_create", killed)
+    with pytest.raises(RuntimeError):
+        await maintenance.recompute_trending(NOW)
+    assert await TrendingNote.filter(note_id=n.id).exists()

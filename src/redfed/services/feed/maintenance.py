@@ -180,8 +180,11 @@ async def recompute_trending(now: datetime) -> int:
     fresh = [
         TrendingNote(note_id=i, language=lang, score=score) for i, (lang, score) in scores.items()
     ]
-    await TrendingNote.all().delete()
-    await TrendingNote.bulk_create(fresh)
+    # One transaction: pages read the old trends until the new ones are in, and a failure
+    # (a killed worker) between the two statements leaves the old ones, not an empty table.
+    async with in_transaction():
+        await TrendingNote.all().delete()
+        await TrendingNote.bulk_create(fresh)
     return len(fresh)
 
 
