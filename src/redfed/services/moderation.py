@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise import connections
+from tortoise.expressions import Q
 from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
@@ -178,7 +179,7 @@ async def block_domain(
         else:
             block.severity, block.reject_media, block.reason = level, reject_media, reason
             await block.save()
-        accounts = Account.filter(domain__in=_covered(host))
+        accounts = Account.filter(_covered(host))
         if level == DomainSeverity.SUSPEND:
             ids = list(await accounts.values_list("id", flat=True))
             await Note.filter(account_id__in=ids).delete()
@@ -192,18 +193,31 @@ async def block_domain(
     return block
 
 
-def _covered(host: str) -> list[str]:
-    # Exact match only for the account query; subdomains are caught at the inbox by
-    # domain_block_for, and their accounts rarely exist before the block.
-    return [host]
+def _covered(host: str) -> Q:
+    """The accounts a block of `host` covers: on that host or any of its subdomains. Listings
+    match blocked domains exactly, so a subdomain's accounts are kept out by these flags
+    (and remote_accounts flags those created later)."""
+    return Q(domain=host) | Q(domain__endswith=f".{host}")
+
+
+async def _still_covered(domains: set[str]) -> set[str]:
+    """Those of `domains` that a remaining block covers (read in the caller's transaction)."""
+    remaining = {str(d) for d in await DomainBlock.all().values_list("domain", flat=True)}
+    return {d for d in domains if any(c in remaining for c in _candidates(d))}
 
 
 async def unblock_domain(domain: str) -> bool:
-    """Lift the block; suspended accounts of the domain are un-suspended (their content is gone)."""
+    """Lift the block; the accounts it covered are un-suspended (their content is gone) and
+    un-silenced, unless another block still covers them."""
     host = canonical_domain(domain)
     async with in_transaction():
         deleted = await DomainBlock.filter(domain=host).delete()
-        await Account.filter(domain=host).update(suspended_at=None, silenced=False)
+        rows = await Account.filter(_covered(host)).distinct().values_list("domain", flat=True)
+        covered = {str(d) for d in rows}
+        # An account still under another block (its host's own, or a parent's) stays flagged.
+        freed = covered - await _still_covered(covered)
+        if freed:
+            await Account.filter(domain__in=sorted(freed)).update(suspended_at=None, silenced=False)
     invalidate_block_cache()
     log.info("moderation.domain_unblocked domain=%s found=%s", host, bool(deleted))
     return bool(deleted)

@@ -29,10 +29,10 @@ from redfed.federation.handles import parse_handle
 from redfed.federation.http import Gone
 from redfed.federation.signatures import RequestSigner, make_request_signer
 from redfed.federation.webfinger_client import resolve_handle
-from redfed.models import Account
+from redfed.models import Account, DomainSeverity
 from redfed.runtime import Runtime
 from redfed.services.delivery import ensure_instance_actor
-from redfed.services.moderation import is_suspended_domain
+from redfed.services.moderation import domain_block_for, is_suspended_domain
 from redfed.services.remote_media import follow_remote_avatar
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,11 @@ async def upsert_remote_actor(parsed: ParsedActor, *, keep_key: bool = False) ->
 
 
 async def _create_actor(parsed: ParsedActor, domain: str, values: dict[str, Any]) -> Account:
+    # A silenced domain's flag is set on its accounts when it is blocked; one first seen
+    # later (say on a subdomain) gets it here, or listings would show it.
+    block = await domain_block_for(domain)
+    if block is not None and block.severity == DomainSeverity.SILENCE:
+        values = {**values, "silenced": True}
     username = parsed.username
     for attempt in range(3):
         taken = await Account.filter(domain=domain, username=username).exists()
