@@ -15,7 +15,6 @@ from redfed.config import Settings
 from redfed.errors import ValidationError
 from redfed.models import (
     Account,
-    AuthorEngagement,
     FeedConfig,
     FeedEvent,
     InterestWeight,
@@ -169,20 +168,23 @@ async def reset_profile(account_id: int) -> None:
 
 # ----------------------------------------------------------------------------- engagement
 async def bump_engagement(note: Note, kind: Kind) -> None:
-    """Add one event to the note's and its author's decayed engagement (F-expressions: no
-    lost update when two people like at once)."""
+    """Add one event to the note's and its author's decayed engagement, each added by the
+    database (no lost update when two people like at once, even an author's first two)."""
     w = ENGAGEMENT_WEIGHTS.get(kind, 0.0)
     if w <= 0:
         return
     await Note.filter(id=note.id).update(engagement=F("engagement") + w)
     author_id = int(note.account_id)  # type: ignore[attr-defined]
-    updated = await AuthorEngagement.filter(account_id=author_id).update(
-        engagement=F("engagement") + w
-    )
-    if not updated:
-        await AuthorEngagement.bulk_create(
-            [AuthorEngagement(account_id=author_id, engagement=w)], ignore_conflicts=True
-        )
+    await raw_rows(_ADD_AUTHOR_ENGAGEMENT, [author_id, w])
+
+
+# Update-or-insert in one statement: an update that found no row followed by an insert that
+# ignored a conflict lost the increment of whichever of two first likes came second.
+_ADD_AUTHOR_ENGAGEMENT = (
+    "INSERT INTO feed_author_engagement (account_id, engagement) VALUES ({}, {})"
+    " ON CONFLICT (account_id)"
+    " DO UPDATE SET engagement = feed_author_engagement.engagement + excluded.engagement"
+)
 
 
 async def recent_positive_ids(
