@@ -112,3 +112,15 @@ async def test_a_run_that_handed_on_and_then_crashed_is_not_run_again(
     day = maintenance.DECAY_PERIOD.total_seconds() / 86400
     expected = [(i + 1) * 2 ** (-day / 7) for i in range(7)]
     assert (await _engagement(notes))[:7] == pytest.approx(expected)
+
+
+async def test_days_the_worker_missed_are_decayed_by_the_next_run(settings, db, worker):
+    """Decay runs once a day; after three days without a worker, the next run decays three
+    days' worth (the last day's job is still kept), not one."""
+    notes, _ = await _world()
+    await maintenance.ensure_decay_scheduled(NOW - timedelta(days=3))
+    await Job.filter(kind=maintenance.DECAY_KIND).update(state="done")  # that day's run
+    await maintenance.ensure_decay_scheduled(NOW)
+    assert await worker.run_until_idle() == 1
+    expected = [(i + 1) * 2 ** (-3 / 7) for i in range(7)]
+    assert (await _engagement(notes))[:7] == pytest.approx(expected)

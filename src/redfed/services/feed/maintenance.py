@@ -60,6 +60,7 @@ DECAY_KIND = "feed.decay"
 DECAY_PERIOD = timedelta(days=1)
 DECAY_CHUNK = 5000  # rows per statement: ~0.1 s of write lock at 1M notes on SQLite
 DECAY_BUDGET = 30.0  # seconds of one run; the rest continues in a follow-up job
+DECAY_CATCH_UP_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,15 @@ _SIGNALS = (
 
 
 async def ensure_decay_scheduled(now: datetime) -> None:
-    """Enqueue today's decay unless it exists (unique key per day)."""
+    """Enqueue today's decay unless it exists (unique key per day), covering every day since
+    the last one: after a worker was down for three days, one run decays three days' worth.
+    Done jobs are kept a week (housekeeping), so that is how far back a gap is seen."""
     day = int(now.timestamp() // DECAY_PERIOD.total_seconds())
-    await jobs.enqueue(DECAY_KIND, {"day": day}, unique_key=f"{DECAY_KIND}:{day}", run_at=now)
+    earlier = [f"{DECAY_KIND}:{d}" for d in range(day - DECAY_CATCH_UP_DAYS, day)]
+    found = await Job.filter(unique_key__in=earlier).values_list("unique_key", flat=True)
+    last = max((int(str(key).rsplit(":", 1)[1]) for key in found), default=day - 1)
+    payload = {"day": day, "days": day - last}
+    await jobs.enqueue(DECAY_KIND, payload, unique_key=f"{DECAY_KIND}:{day}", run_at=now)
 
 
 async def decay_signals(
@@ -139,8 +146,8 @@ async def _scale(signal: _Decayed, after: int, upper: int, factor: float) -> Non
 
 
 async def handle_decay(rt: Runtime, job: Job) -> None:
-    """Worker entry point for `feed.decay`: one day's decay, resumed where a crashed or
-    over-budget run stopped (the position is kept in the job's payload)."""
+    """Worker entry point for `feed.decay`: the decay of the days since the last run, resumed
+    where a crashed or over-budget run stopped (the position is kept in the job's payload)."""
     payload = dict(job.payload or {})
     start = (int(payload.get("signal", 0)), int(payload.get("after", 0)))
 
@@ -149,11 +156,13 @@ async def handle_decay(rt: Runtime, job: Job) -> None:
         await Job.filter(id=job.id).update(payload=payload)
 
     fs = await feed_settings(rt.settings)
-    left = await decay_signals(fs, DECAY_PERIOD, start=start, budget=DECAY_BUDGET, progress=save)
+    days = int(payload.get("days", 1))
+    elapsed = DECAY_PERIOD * days
+    left = await decay_signals(fs, elapsed, start=start, budget=DECAY_BUDGET, progress=save)
     if left is not None:
         day = payload.get("day", 0)
         key = f"{DECAY_KIND}:{day}:{left[0]}:{left[1]}"
-        more = {"day": day, "signal": left[0], "after": left[1]}
+        more = {"day": day, "days": days, "signal": left[0], "after": left[1]}
         # This run is marked done with the follow-up's enqueue: run again after a crash (its
         # batch not yet marked), it would decay the follow-up's chunks a second time.
         async with in_transaction():
