@@ -17,6 +17,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from redfed.ids import min_id_for
 from redfed.models import (
     AuthorEngagement,
     FeedEvent,
@@ -58,7 +59,10 @@ async def ensure_scheduled(now: datetime | None = None) -> None:
 # that each hold the lock briefly, with progress saved so a crash neither skips nor repeats.
 DECAY_KIND = "feed.decay"
 DECAY_PERIOD = timedelta(days=1)
-DECAY_CHUNK = 5000  # rows per statement: ~0.1 s of write lock at 1M notes on SQLite
+# Rows per chunk. On SQLite a like waits for the chunk in progress: 5,000 rows held the one
+# connection ~190 ms (update and commit, which runs the WAL checkpoint), 1,000 ~60 ms (likes
+# during the decay p99 64 ms instead of 470); the day's run takes 69 s instead of 45.
+DECAY_CHUNK = 1000
 DECAY_BUDGET = 30.0  # seconds of one run; the rest continues in a follow-up job
 DECAY_CATCH_UP_DAYS = 7
 
@@ -176,7 +180,10 @@ async def recompute_trending(now: datetime) -> int:
     since = now - TRENDING_WINDOW
     positive = [Kind.LIKE.value, Kind.COLLECT.value, Kind.COMMENT.value, Kind.SHARE.value]
     rows = (
-        await FeedEvent.filter(created_at__gte=since, kind__in=positive, note_id__isnull=False)
+        # Event ids are time-ordered snowflakes: the day is a primary-key range. With
+        # created_at, SQLite's planner walked the (note_id, kind) index over every kept event
+        # for the GROUP BY (0.6–0.8 s with 7 days of events at 10,000 people; a server keeps 90).
+        await FeedEvent.filter(id__gte=min_id_for(since), kind__in=positive, note_id__isnull=False)
         .annotate(n=Count("id"))
         .group_by("note_id")
         .values_list("note_id", "n")
