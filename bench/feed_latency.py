@@ -443,13 +443,18 @@ async def main(args: argparse.Namespace, sqlite_path: Path) -> None:
             await scratch_postgres(args.postgres, drop=url.rsplit("/", 1)[1])
 
 
+def rerun_per_database(script: str) -> None:
+    """Run `script` again with the same arguments, once with `--db sqlite` and once with
+    `--db postgres`, each in its own process: Tortoise keeps per-model SQL builders from its
+    first initialisation, so SQLite then PostgreSQL in one process would mix dialects."""
+    argv = [a for a in sys.argv[1:] if a not in ("--db", "both")]
+    for kind in ("sqlite", "postgres"):
+        subprocess.run([sys.executable, script, *argv, "--db", kind], check=True)
+
+
 def run(args: argparse.Namespace) -> None:
     if args.db == "both":
-        # One process per database: Tortoise keeps per-model SQL builders from its first
-        # initialisation, so SQLite then PostgreSQL in one process would mix dialects.
-        argv = [a for a in sys.argv[1:] if a not in ("--db", "both")]
-        for kind in ("sqlite", "postgres"):
-            subprocess.run([sys.executable, __file__, *argv, "--db", kind], check=True)
+        rerun_per_database(__file__)
         return
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / "feed_latency.sqlite3"

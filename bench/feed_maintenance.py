@@ -18,7 +18,6 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -282,11 +281,7 @@ async def run_postgres(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     if args.db == "both":
-        # One process per database, as feed_latency: Tortoise keeps per-model SQL builders
-        # from its first initialisation, so two dialects in one process would mix.
-        argv = [a for a in sys.argv[1:] if a not in ("--db", "both")]
-        for kind in ("sqlite", "postgres"):
-            subprocess.run([sys.executable, __file__, *argv, "--db", kind], check=True)
+        fl.rerun_per_database(__file__)
         return
     fl.DATA.mkdir(parents=True, exist_ok=True)
     if args.chunk:  # try another chunk size (read by maintenance at each chunk)
