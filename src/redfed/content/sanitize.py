@@ -213,7 +213,10 @@ class _LinkHonesty(HTMLParser):
         anchor = self.anchors.pop()
         full, visible = "".join(anchor.full), "".join(anchor.visible)
         real = _host_mismatch(visible, anchor.href) or _host_mismatch(full, anchor.href)
-        if real is None or (visible == full and full.strip().endswith(f"[{real}]")):
+        # What a reader sees of the link: a link hidden as a whole shows nothing, so its text
+        # stands for itself (else its own "[host]" would be added again on every pass).
+        shown = visible if visible.strip() else full
+        if real is None or (shown == full and full.strip().endswith(f"[{real}]")):
             # Honest, or already showing its real host (keeps sanitising idempotent).
             self._emit(anchor.start + "".join(anchor.tokens) + "</a>")
             return
