@@ -177,15 +177,18 @@ class World:
             yield (self.rng.paretovariate(1.2) * 3, a)
 
     def events(self) -> Iterator[tuple[Any, ...]]:
-        """30 likes and 50 impressions a user over the last week (the 'seen' filter reads them)."""
-        eid = 1
+        """30 likes and 50 impressions a user over the last week (the 'seen' filter reads them).
+        Ids are snowflakes of their time, as the server's: the hourly trending reads the last
+        day as an id range."""
+        n = 0
         recent = self.note_ids[-len(self.note_ids) // 8 :]
         for a in self.account_ids:
             for k in range(80):
                 nid = self.rng.choice(recent)
                 at = NOW - timedelta(hours=self.rng.uniform(0, 160))
+                eid = ((int(at.timestamp() * 1000) - EPOCH_MS) << 16) | (n & 0xFFFF)
                 yield (eid, "like" if k < 30 else "impression", 1.0, at, a, None, nid)
-                eid += 1
+                n += 1
 
     def interests(self) -> Iterator[tuple[Any, ...]]:
         for a in self.account_ids:
