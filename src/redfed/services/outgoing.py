@@ -26,6 +26,7 @@ from redfed.models import (
     NoteTag,
 )
 from redfed.runtime import Runtime
+from redfed.services import profiles
 from redfed.services.jobs import utcnow
 
 
@@ -50,7 +51,13 @@ Builder = Callable[[Runtime, Job, dict[str, Any]], Awaitable[Outgoing | None]]
 # document was fetched (stale ones are refreshed). Loading whole rows made 10,000 followers
 # cost seconds, most of it parsing timestamps no fan-out looks at.
 RECIPIENT_FIELDS = (
-    "id", "uri", "domain", "inbox_uri", "shared_inbox_uri", "suspended_at", "gone_at",
+    "id",
+    "uri",
+    "domain",
+    "inbox_uri",
+    "shared_inbox_uri",
+    "suspended_at",
+    "gone_at",
     "fetched_at",
 )
 
@@ -269,16 +276,8 @@ async def _profile_updated(rt: Runtime, job: Job, payload: dict[str, Any]) -> Ou
     account = await Account.get_or_none(id=payload["account_id"], domain=None)
     if account is None or account.gone_at is not None:
         return None
-    avatar = (
-        await MediaAttachment.get_or_none(id=account.avatar_media_id)
-        if account.avatar_media_id
-        else None
-    )
-    header = (
-        await MediaAttachment.get_or_none(id=account.header_media_id)
-        if account.header_media_id
-        else None
-    )
+    avatar = await profiles.profile_image(account, "avatar")
+    header = await profiles.profile_image(account, "header")
     doc = render.render_actor(account, base_url=rt.base_url, avatar=avatar, header=header)
     activity = render.render_update(doc, actor=account.uri, stamp=job.id)
     return Outgoing(account, activity, await followers_of(account))

@@ -25,8 +25,9 @@ from redfed.activitypub import render, uris
 from redfed.activitypub.vocab import AP_CONTENT_TYPE, AP_MIME_TYPES
 from redfed.errors import NotFound
 from redfed.federation.signatures import SignatureError
-from redfed.models import Account, FollowState, MediaAttachment, Note, Tombstone, Visibility
+from redfed.models import Account, FollowState, Note, Tombstone, Visibility
 from redfed.runtime import Runtime
+from redfed.services import profiles
 from redfed.services.delivery import ensure_instance_actor
 from redfed.services.outgoing import note_document
 from redfed.services.signature_auth import fetching_actor
@@ -156,16 +157,8 @@ async def actor(name: str) -> Response | WerkzeugResponse:
         # including those of the Block a blocked server has to receive.
         doc = render.render_actor(account, base_url=_runtime().base_url)
         return as2_for(requester, {k: doc[k] for k in KEY_ONLY_FIELDS if k in doc})
-    avatar = (
-        await MediaAttachment.get_or_none(id=account.avatar_media_id)
-        if account.avatar_media_id
-        else None
-    )
-    header = (
-        await MediaAttachment.get_or_none(id=account.header_media_id)
-        if account.header_media_id
-        else None
-    )
+    avatar = await profiles.profile_image(account, "avatar")
+    header = await profiles.profile_image(account, "header")
     return as2_for(
         requester,
         render.render_actor(account, base_url=_runtime().base_url, avatar=avatar, header=header),
