@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -21,6 +20,8 @@ from typing import Any
 from redfed.config import Settings
 from redfed.errors import ConfigError, RedfedError
 from redfed.logs import configure_logging
+
+from .supervise import supervise
 
 log = logging.getLogger(__name__)
 
@@ -174,36 +175,7 @@ def _serve_processes(settings: Settings, sock: socket.socket, *, first_admin: bo
                 sys.stderr.flush()
                 os._exit(code)
         children.append(pid)
-    return _supervise(children)
-
-
-def _supervise(children: list[int]) -> int:
-    """Wait for the server processes; SIGINT/SIGTERM go to each of them. When one ends on its
-    own, the others are stopped too: a half-running server is worse than a stopped one."""
-    running = set(children)
-    stopping: list[int] = []  # the signal we passed on, if any
-
-    def forward(signum: int, _frame: Any) -> None:
-        stopping.append(signum)
-        for pid in running:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    code = 0
-    while running:
-        pid, status = os.wait()
-        running.discard(pid)
-        child_code = os.waitstatus_to_exitcode(status)
-        # A process still starting when told to stop ends by the signal itself: that is a stop.
-        if child_code in (0, 130) or (stopping and -child_code in stopping):
-            continue
-        if code == 0:
-            log.error("server.process_ended pid=%d status=%d", pid, child_code)
-            code = child_code if child_code > 0 else 1
-            forward(signal.SIGTERM, None)
-    return code
+    return supervise(children)
 
 
 def _listen(host: str, port: int) -> socket.socket:
