@@ -8,51 +8,15 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from tortoise import connections
+from tests.support.sql import recording
 
 from redfed.app import create_app
 from redfed.config import load_settings
 from redfed.db import close_database, open_database
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_METHODS = (
-    "execute_query",
-    "execute_query_dict",
-    "execute_insert",
-    "execute_many",
-    "execute_script",
-)
-
-
-@contextmanager
-def recording() -> Iterator[list[tuple[str, float]]]:
-    """Wrap the default connection's execute methods; yields the (sql, ms) list."""
-    client = connections.get("default")
-    cls = type(client)
-    seen: list[tuple[str, float]] = []
-    originals = {name: getattr(cls, name) for name in _METHODS}
-
-    def wrap(original: Any) -> Any:
-        async def wrapper(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-            began = time.perf_counter()
-            try:
-                return await original(self, query, *args, **kwargs)
-            finally:
-                seen.append((query, (time.perf_counter() - began) * 1000))
-
-        return wrapper
-
-    for name, original in originals.items():
-        setattr(cls, name, wrap(original))
-    try:
-        yield seen
-    finally:
-        for name, original in originals.items():
-            setattr(cls, name, original)
 
 
 async def count_queries(env: dict[str, str], seeded: Any, viewer: str, password: str) -> None:

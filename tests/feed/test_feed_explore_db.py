@@ -4,12 +4,9 @@ events export/reset, and the maintenance job run by the worker."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from tortoise import connections
 
 from redfed.models import Account, FeedEvent, InterestWeight, Note, TrendingNote, User, Visibility
 from redfed.services.feed import candidate_rows, events, maintenance
@@ -18,6 +15,7 @@ from redfed.services.feed.signals import feed_settings
 from redfed.services.feed.types import FeedEvent as Kind
 from redfed.services.feed.types import ReasonKind
 from tests.support.feed import NOW, account, note
+from tests.support.sql import recording
 
 
 def ids(page):
@@ -25,31 +23,6 @@ def ids(page):
 
 
 _WRITES = {"INSERT", "UPDATE", "DELETE", "REPLACE"}
-
-
-@contextmanager
-def recorded_sql() -> Iterator[list[str]]:
-    """Every statement the default connection runs meanwhile (its methods wrapped, then put
-    back): what the page really sends to the database."""
-    cls = type(connections.get("default"))
-    names = ("execute_query", "execute_query_dict", "execute_insert", "execute_many")
-    originals = {name: getattr(cls, name) for name in names}
-    seen: list[str] = []
-
-    def wrap(original):
-        async def wrapper(self, query, *args, **kwargs):
-            seen.append(query.strip())
-            return await original(self, query, *args, **kwargs)
-
-        return wrapper
-
-    for name, original in originals.items():
-        setattr(cls, name, wrap(original))
-    try:
-        yield seen
-    finally:
-        for name, original in originals.items():
-            setattr(cls, name, original)
 
 
 async def test_cold_start_follows_signup_interests(settings, db):
@@ -130,9 +103,10 @@ async def test_an_explore_page_writes_nothing(settings, db):
     for i in range(6):
         await note(await account(f"a{i}"), "x", engagement=i)
     first = await explore_page(me, None, settings, page_size=3)  # builds the shared pools
-    with recorded_sql() as statements:
+    with recording() as seen:
         second = await explore_page(me, first.next_cursor, settings, page_size=3)
         await explore_page(me, None, settings, page_size=3)
+    statements = [sql.strip() for sql, _ms in seen]
     assert len(second.cards) == 3 and not set(ids(first)) & set(ids(second))
     writes = [s for s in statements if s.split(None, 1)[0].upper() in _WRITES]
     assert statements and writes == []
