@@ -31,19 +31,11 @@ def _get(url: str) -> int:
         return int(response.status)
 
 
-async def test_several_workers_on_sqlite_are_refused_with_one_line(tmp_path: Path) -> None:
-    env = _environ(tmp_path, _free_port(), REDFED_SERVER_WORKERS="2")
-    code, out, err = await _finish(await _redfed(env, "run", "--no-first-admin"))
-    assert code == 1
-    assert err.strip().splitlines() == [
-        "redfed: server.workers > 1 needs PostgreSQL (SQLite has one writer at a time); "
-        "set server.workers = 1"
-    ]
-    assert "redfed is running" not in out
-
-
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="counts processes through /proc")
-async def test_two_workers_serve_one_port_and_stop_together(tmp_path: Path, migrated: str) -> None:
+async def _start_two_servers(
+    tmp_path: Path, migrated: str
+) -> tuple[asyncio.subprocess.Process, int, str]:
+    """`redfed run` with two server processes on PostgreSQL; returns it, its port and its
+    first line (skips on SQLite)."""
     if not migrated.startswith("postgres"):
         pytest.skip("server.workers > 1 is for PostgreSQL (REDFED_TEST_DATABASE_URL)")
     port = _free_port()
@@ -57,6 +49,23 @@ async def test_two_workers_serve_one_port_and_stop_together(tmp_path: Path, migr
     proc = await _redfed(env, "run", "--no-migrate", "--no-first-admin")
     assert proc.stdout is not None
     line = (await asyncio.wait_for(proc.stdout.readline(), STARTUP_TIMEOUT)).decode()
+    return proc, port, line
+
+
+async def test_several_workers_on_sqlite_are_refused_with_one_line(tmp_path: Path) -> None:
+    env = _environ(tmp_path, _free_port(), REDFED_SERVER_WORKERS="2")
+    code, out, err = await _finish(await _redfed(env, "run", "--no-first-admin"))
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "redfed: server.workers > 1 needs PostgreSQL (SQLite has one writer at a time); "
+        "set server.workers = 1"
+    ]
+    assert "redfed is running" not in out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="counts processes through /proc")
+async def test_two_workers_serve_one_port_and_stop_together(tmp_path: Path, migrated: str) -> None:
+    proc, port, line = await _start_two_servers(tmp_path, migrated)
     assert f"open http://localhost:{port}/" in line
     servers = _children(proc.pid)
     assert len(servers) == 2
@@ -71,19 +80,7 @@ async def test_two_workers_serve_one_port_and_stop_together(tmp_path: Path, migr
 
 
 async def test_two_workers_stop_cleanly_on_sigterm(tmp_path: Path, migrated: str) -> None:
-    if not migrated.startswith("postgres"):
-        pytest.skip("server.workers > 1 is for PostgreSQL (REDFED_TEST_DATABASE_URL)")
-    port = _free_port()
-    env = _environ(
-        tmp_path,
-        port,
-        REDFED_SERVER_WORKERS="2",
-        REDFED_DATABASE_URL=migrated,
-        REDFED_WORKER_IN_PROCESS="false",
-    )
-    proc = await _redfed(env, "run", "--no-migrate", "--no-first-admin")
-    assert proc.stdout is not None
-    await asyncio.wait_for(proc.stdout.readline(), STARTUP_TIMEOUT)
+    proc, _port, _line = await _start_two_servers(tmp_path, migrated)
     servers = _children(proc.pid)
     proc.send_signal(signal.SIGTERM)
     code, _, err = await _finish(proc)
