@@ -1,10 +1,11 @@
 """RES-09 and FLT-10 against real processes: `redfed run` (Hypercorn) and `redfed worker`.
 
-RES-09: 200 connections trickle request headers, a byte every 2 s (slowloris). Other clients
-are still served promptly, and Hypercorn closes each trickling connection once its
-keep-alive timeout has passed without a complete request (cli/server.py sets 10 s: the timer
-runs from the connection's start until a request's headers are complete, however often bytes
-arrive; read_timeout alone would not do, it restarts with every byte).
+RES-09: 1,000 connections, the catalogue's figure, trickle request headers a byte every 2 s
+(slowloris; the catalogue's 10 s would only be gentler). Other clients are still served
+promptly, and Hypercorn closes each trickling connection once its keep-alive timeout has
+passed without a complete request (cli/server.py sets 10 s: the timer runs from the
+connection's start until a request's headers are complete, however often bytes arrive;
+read_timeout alone would not do, it restarts with every byte).
 
 FLT-10: SIGTERM with work in flight. A request whose body is still arriving when the server is
 told to stop is answered (202) and its activity stored; activities stored but not yet applied
@@ -31,7 +32,7 @@ import aiohttp
 from tests.support.fediverse import FakeInstance
 from tests.support.live import eventually, free_port, instance_environ
 
-SLOW_CONNECTIONS = 200
+SLOW_CONNECTIONS = 1000
 KEEP_ALIVE_SECONDS = 10  # cli/server.py
 
 
@@ -125,7 +126,7 @@ async def test_res09_slowloris_does_not_starve_other_clients(tmp_path: Path) -> 
     async with redfed(tmp_path / "srv", "run", port) as server:
         await _wait_started(server)
         stop = asyncio.Event()
-        # Given 200 connections trickling their headers
+        # Given 1,000 connections trickling their headers
         slow = [asyncio.create_task(_trickle(port, stop)) for _ in range(SLOW_CONNECTIONS)]
         await asyncio.sleep(1.0)
         # Then ordinary clients are still answered promptly, again and again
