@@ -65,9 +65,24 @@
   }
 
   // --- the card menu -------------------------------------------------------------------------
+  // After "show fewer from this author" the author's other cards on screen (infinite scroll
+  // appends one per author per page) go too: the person asked not to see them. The clicked
+  // card keeps the message, so there is one place that says what happened.
+  function removeOtherCardsBy(author, kept) {
+    document.querySelectorAll("[data-feed-grid] [data-feed-author]").forEach(function (why) {
+      var other = why.closest("article");
+      if (!other || other === kept || why.getAttribute("data-feed-author") !== author) { return; }
+      if (observer) { observer.unobserve(other); }  // no impression for a card that is gone
+      other.remove();
+    });
+  }
+
   function dismiss(form) {
     var card = form.closest("article"), csrf = form.querySelector("input[name=csrf_token]").value;
-    var button = form.querySelector("button");
+    var button = form.querySelector("button"), why = form.closest("[data-feed-author]");
+    // Read before the card's content is replaced; only the author action reaches other cards.
+    var byAuthor = form.getAttribute("data-feed-action") === "author";
+    var author = byAuthor && why ? why.getAttribute("data-feed-author") : "";
     button.disabled = true;
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
                          headers: { "Accept": "application/json", "X-CSRF-Token": csrf } })
@@ -78,6 +93,7 @@
         note.setAttribute("role", "status");
         note.textContent = data.message || "";
         card.replaceChildren(note);
+        if (author) { removeOtherCardsBy(author, card); }
       })
       .catch(function () { form.submit(); });
   }
