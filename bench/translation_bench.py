@@ -62,10 +62,15 @@ async def main() -> None:
         print(f"miss, batch of 20: {1000 * (time.perf_counter() - t0) / 20:.2f} ms per text")
         for pair in PAIRS:
             await engine.translate_texts([TEXT], *pair)
-        print(f"memory: {base:.0f} MB before, {rss_mb():.0f} MB with {len(PAIRS)} tiny models "
-              "loaded (a real model adds roughly its model.bin size)")
-        work = asyncio.ensure_future(asyncio.gather(
-            *(engine.translate_texts([f"{TEXT} {i}"], "en", "zh") for i in range(50))))
+        print(
+            f"memory: {base:.0f} MB before, {rss_mb():.0f} MB with {len(PAIRS)} tiny models "
+            "loaded (a real model adds roughly its model.bin size)"
+        )
+        work = asyncio.ensure_future(
+            asyncio.gather(
+                *(engine.translate_texts([f"{TEXT} {i}"], "en", "zh") for i in range(50))
+            )
+        )
         lag = await loop_lag_during(work)
         print(f"event loop: worst ticker lag {1000 * lag:.1f} ms during 50 concurrent translations")
         engine.close()
@@ -93,8 +98,13 @@ async def cache_hit_cost() -> None:
         await close_database()
         await open_database(settings.database_url)
         author = await Account.create(username="li", uri="https://x.example/users/li")
-        note = await Note.create(uri="https://x.example/n/1", account=author, language="zh",
-                                 content_html="<p>你好。我是人</p>", published_at=datetime.now(UTC))
+        note = await Note.create(
+            uri="https://x.example/n/1",
+            account=author,
+            language="zh",
+            content_html="<p>你好。我是人</p>",
+            published_at=datetime.now(UTC),
+        )
         rt = Runtime(settings=settings)
         t0 = time.perf_counter()
         await translate_note(rt, note, "en", None)
@@ -136,9 +146,14 @@ async def served_app_under_load() -> None:
     from redfed.db import close_database, migrate_database
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(environ={}, overrides={
-            "storage": {"data_dir": tmp}, "worker": {"in_process": False},
-            "translation": {"libretranslate_api": True, "api_keys": ["bench"]}})
+        settings = load_settings(
+            environ={},
+            overrides={
+                "storage": {"data_dir": tmp},
+                "worker": {"in_process": False},
+                "translation": {"libretranslate_api": True, "api_keys": ["bench"]},
+            },
+        )
         packages = settings.translation_dir / "packages"
         models_admin.install_from_file(packages, build_tiny_package(Path(tmp) / "p", "en", "zh"))
         await migrate_database(settings.database_url)
@@ -162,16 +177,23 @@ async def served_app_under_load() -> None:
             idle = _p99(await _page_latencies(session, f"{base}/healthz", 300))
             body = {"q": TEXT, "source": "en", "target": "zh", "api_key": "bench"}
             await session.post(f"{base}/translate", json=body)  # load the model once
-            load = asyncio.ensure_future(asyncio.gather(*(
-                session.post(f"{base}/translate", json=body | {"q": f"{TEXT} {i}"})
-                for i in range(50))))
+            load = asyncio.ensure_future(
+                asyncio.gather(
+                    *(
+                        session.post(f"{base}/translate", json=body | {"q": f"{TEXT} {i}"})
+                        for i in range(50)
+                    )
+                )
+            )
             busy = _p99(await _page_latencies(session, f"{base}/healthz", 300))
             await load
         stop.set()
         await server
         verdict = "OK" if busy <= 2 * idle else "OVER the 2x budget"
-        print(f"served app: /healthz p99 idle {idle:.2f} ms, during 50 concurrent translations "
-              f"{busy:.2f} ms ({busy / idle:.1f}x, {verdict})")
+        print(
+            f"served app: /healthz p99 idle {idle:.2f} ms, during 50 concurrent translations "
+            f"{busy:.2f} ms ({busy / idle:.1f}x, {verdict})"
+        )
 
 
 def _free_port() -> int:

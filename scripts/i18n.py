@@ -22,10 +22,30 @@ CATALOGUE = ROOT / "src" / "redfed" / "translations" / "zh" / "LC_MESSAGES" / "m
 
 def extract(pot: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "lazy_gettext",
-         "--no-location", "--sort-output", "-o", str(pot), "src/redfed"],
-        check=True, cwd=ROOT, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "gettext",
+            "-k",
+            "ngettext:1,2",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(pot),
+            "src/redfed",
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
     )
 
 

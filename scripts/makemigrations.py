@@ -19,7 +19,9 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "redfed" / "migration
 CONFIG_MODULE = "scripts._migration_config.TORTOISE_ORM"
 
 
-SNOWFLAKE_PK_AS_WRITTEN = "fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)"
+SNOWFLAKE_PK_AS_WRITTEN = (
+    "fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)"
+)
 SNOWFLAKE_PK = "fields.BigIntField(primary_key=True, generated=False, default=new_id)"
 
 
@@ -40,7 +42,9 @@ def order_create_models(path: Path) -> None:
         return found.group(1) if found else ""
 
     def needs(op: str) -> set[str]:
-        return set(re.findall(r"(?:ForeignKeyField|OneToOneField)\('models\.(\w+)'", op)) - {name(op)}
+        return set(re.findall(r"(?:ForeignKeyField|OneToOneField)\('models\.(\w+)'", op)) - {
+            name(op)
+        }
 
     created = {name(op) for op in operations if op.lstrip().startswith("ops.CreateModel")}
     ordered: list[str] = []
@@ -68,7 +72,8 @@ def main() -> int:
     before = set(MIGRATIONS.glob("0*.py"))
     subprocess.run(
         [sys.executable, "-m", "tortoise", "-c", CONFIG_MODULE, "makemigrations", *extra],
-        check=True, cwd=MIGRATIONS.parents[2],
+        check=True,
+        cwd=MIGRATIONS.parents[2],
     )
     for path in sorted(set(MIGRATIONS.glob("0*.py")) - before):
         restore_snowflake_keys(path)

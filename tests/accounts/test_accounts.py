@@ -111,7 +111,6 @@ async def test_web03_unknown_user_costs_a_full_verification(settings, db, monkey
     assert all(h.startswith("$argon2id$") for h in verified)
 
 
-
 async def test_web03_hashing_runs_off_the_event_loop() -> None:
     ticks = 0
     stop = asyncio.Event()

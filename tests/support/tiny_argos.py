@@ -22,8 +22,14 @@ ZH_ALPHABET = "你好我是的人在有这个中国大小天日月水火山美�
 _LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _OTHER = "0123456789.,!?;:'\"()[]{}-#@/&%+=<>*~|$。、"
 SENTENCE_ENDS = ".!?。！？"
-NAMES = {"en": "English", "zh": "Chinese", "de": "German", "es": "Spanish", "ja": "Japanese",
-         "fr": "French"}
+NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "de": "German",
+    "es": "Spanish",
+    "ja": "Japanese",
+    "fr": "French",
+}
 
 _D_TOKEN = 128  # dims 0..127 carry the token code, 128..255 the position code
 _D_MODEL = 256
@@ -170,16 +176,24 @@ def build_minisbd_onnx() -> bytes:
     graph = helper.make_graph(
         [helper.make_node("Gather", ["table", "units"], ["logits"], axis=0)],
         "tiny_sbd",
-        [helper.make_tensor_value_info("units", TensorProto.INT64, ["b", "t"]),
-         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["b", "t", "f"])],
+        [
+            helper.make_tensor_value_info("units", TensorProto.INT64, ["b", "t"]),
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["b", "t", "f"]),
+        ],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["b", "t", 5])],
         [helper.make_tensor("table", TensorProto.FLOAT, table.shape, table.flatten().tolist())],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     config = {"feat_funcs": [], "use_dictionary": False, "num_dict_feat": 0, "max_seqlen": 1000}
-    vocab = {"lang": "", "idx": 0, "cutoff": 0, "lower": False,
-             "_unit2id": {u: i for i, u in enumerate(units)}, "_id2unit": units}
+    vocab = {
+        "lang": "",
+        "idx": 0,
+        "cutoff": 0,
+        "lower": False,
+        "_unit2id": {u: i for i, u in enumerate(units)},
+        "_id2unit": units,
+    }
     for key, value in (("config", config), ("vocab", vocab), ("lexicon", None)):
         entry = model.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)
@@ -188,9 +202,14 @@ def build_minisbd_onnx() -> bytes:
 
 def package_metadata(from_code: str, to_code: str, version: str = "1.0") -> dict[str, object]:
     return {
-        "package_version": version, "argos_version": "1.9", "type": "translate",
-        "from_code": from_code, "from_name": NAMES.get(from_code, from_code),
-        "to_code": to_code, "to_name": NAMES.get(to_code, to_code), "links": [],
+        "package_version": version,
+        "argos_version": "1.9",
+        "type": "translate",
+        "from_code": from_code,
+        "from_name": NAMES.get(from_code, from_code),
+        "to_code": to_code,
+        "to_name": NAMES.get(to_code, to_code),
+        "links": [],
     }
 
 

@@ -20,8 +20,9 @@ def tiny_packages(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, s
     return {pair: build_tiny_package(folder, *pair) for pair in pairs}
 
 
-def make_engine(root: Path, packages: dict[tuple[str, str], Path], *pairs: tuple[str, str]
-                ) -> TranslationEngine:
+def make_engine(
+    root: Path, packages: dict[tuple[str, str], Path], *pairs: tuple[str, str]
+) -> TranslationEngine:
     packages_dir = root / "translation" / "packages"
     for pair in pairs:
         models_admin.install_from_file(packages_dir, packages[pair])

@@ -20,27 +20,46 @@ from redfed.services.translation.languages import packages_dir
 BASE = "https://redfed.test"
 
 
-async def make_account(username: str, *, domain: str | None = None,
-                       languages: list[str] | None = None, **fields: Any) -> Account:
+async def make_account(
+    username: str, *, domain: str | None = None, languages: list[str] | None = None, **fields: Any
+) -> Account:
     host = domain or "redfed.test"
     return await Account.create(
-        username=username, domain=domain, uri=f"https://{host}/users/{username}",
-        languages=languages or [], **fields,
+        username=username,
+        domain=domain,
+        uri=f"https://{host}/users/{username}",
+        languages=languages or [],
+        **fields,
     )
 
 
-async def make_note(account: Account, *, title: str = "", html: str = "", language: str = "zh",
-                    visibility: Visibility = Visibility.PUBLIC, spoiler_text: str = "") -> Note:
+async def make_note(
+    account: Account,
+    *,
+    title: str = "",
+    html: str = "",
+    language: str = "zh",
+    visibility: Visibility = Visibility.PUBLIC,
+    spoiler_text: str = "",
+) -> Note:
     note_id = new_id()
     return await Note.create(
-        id=note_id, uri=f"{account.uri}/notes/{note_id}", account=account, title=title,
-        content_html=html, language=language, visibility=visibility, spoiler_text=spoiler_text,
-        published_at=datetime.now(UTC), local=account.domain is None,
+        id=note_id,
+        uri=f"{account.uri}/notes/{note_id}",
+        account=account,
+        title=title,
+        content_html=html,
+        language=language,
+        visibility=visibility,
+        spoiler_text=spoiler_text,
+        published_at=datetime.now(UTC),
+        local=account.domain is None,
     )
 
 
-def install(settings: Settings, packages: dict[tuple[str, str], Path],
-            *pairs: tuple[str, str]) -> None:
+def install(
+    settings: Settings, packages: dict[tuple[str, str], Path], *pairs: tuple[str, str]
+) -> None:
     for pair in pairs:
         models_admin.install_from_file(packages_dir(settings), packages[pair])
 

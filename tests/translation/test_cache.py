@@ -27,8 +27,9 @@ PAIRS = (("zh", "en"), ("en", "zh"), ("en", "de"))
 
 
 @pytest.fixture
-async def rt(settings: Settings, db: str, tiny_packages: dict[tuple[str, str], Path]
-             ) -> AsyncIterator[Runtime]:
+async def rt(
+    settings: Settings, db: str, tiny_packages: dict[tuple[str, str], Path]
+) -> AsyncIterator[Runtime]:
     install(settings, tiny_packages, *PAIRS)
     runtime = Runtime(settings=settings)
     runtime.translator = counting_engine(settings)
@@ -43,14 +44,17 @@ def calls(rt: Runtime) -> int:
 
 async def test_translates_title_body_and_warning_in_one_batch(rt: Runtime) -> None:
     author = await make_account("li", languages=["zh"])
-    note = await make_note(author, title="今天", html="<p>你好 <strong>美食</strong>。</p>",
-                           spoiler_text="很大")
+    note = await make_note(
+        author, title="今天", html="<p>你好 <strong>美食</strong>。</p>", spoiler_text="很大"
+    )
     result = await translate_note(rt, note, "en", None)
     assert result == NoteTranslation(
         title=tiny_translate("今天"),
         content_html=f"<p>{tiny_translate('你好')} <strong>{tiny_translate('美食')}</strong>"
-                     f"{tiny_translate('。')}</p>",
-        spoiler_text=tiny_translate("很大"), source_language="zh", target_language="en",
+        f"{tiny_translate('。')}</p>",
+        spoiler_text=tiny_translate("很大"),
+        source_language="zh",
+        target_language="en",
     )
     assert calls(rt) == 1
     row = await TranslationCache.get(note_id=note.id)
@@ -89,8 +93,11 @@ async def test_pivot_through_english(rt: Runtime) -> None:
 
 
 async def test_missing_language_is_detected(rt: Runtime) -> None:
-    note = await make_note(await make_account("bob"), language="",
-                           html="<p>Hello my friends, the weather is lovely today.</p>")
+    note = await make_note(
+        await make_account("bob"),
+        language="",
+        html="<p>Hello my friends, the weather is lovely today.</p>",
+    )
     result = await translate_note(rt, note, "zh", None)
     assert result.source_language == "en"
     assert result.content_html == "<p>Uryyb zl sevraqf, gur jrngure vf ybiryl gbqnl.</p>"
@@ -126,8 +133,9 @@ async def test_same_language_or_no_pair_is_not_configured(rt: Runtime, target: s
     assert calls(rt) == 0
 
 
-async def test_disabled_translation_is_404(settings: Settings, db: str,
-                                           tiny_packages: dict[tuple[str, str], Path]) -> None:
+async def test_disabled_translation_is_404(
+    settings: Settings, db: str, tiny_packages: dict[tuple[str, str], Path]
+) -> None:
     from dataclasses import replace
 
     install(settings, tiny_packages, ("zh", "en"))
@@ -171,13 +179,12 @@ async def test_hostile_model_output_is_sanitised(rt: Runtime, settings: Settings
     rt.translator.close()
 
 
-async def test_protected_tokens_and_no_network(rt: Runtime, settings: Settings,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_protected_tokens_and_no_network(
+    rt: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     attempts = only_database_sockets(monkeypatch, settings)
     tokens = "#travel_tips @alice@example.social https://a.example/x_y 🎉"
     note = await make_note(await make_account("li"), html=f"<p>你好 {tokens}</p>")
     result = await translate_note(rt, note, "en", None)
-    assert result.content_html == (
-        f"<p>{tiny_translate('你好')} {tokens}</p>"
-    )
+    assert result.content_html == (f"<p>{tiny_translate('你好')} {tokens}</p>")
     assert attempts == []

@@ -19,7 +19,8 @@ def write_config(tmp_path: Path, index_url: str = "http://127.0.0.1:9/none/") ->
     config = tmp_path / "redfed.toml"
     config.write_text(
         f'[storage]\ndata_dir = "{tmp_path / "data"}"\n\n'
-        f'[translation]\nindex_url = "{index_url}"\n', encoding="utf-8",
+        f'[translation]\nindex_url = "{index_url}"\n',
+        encoding="utf-8",
     )
     return config
 
@@ -32,13 +33,16 @@ def installed(tmp_path: Path) -> list[tuple[str, str]]:
     return [(m.from_code, m.to_code) for m in models_admin.list_installed(packages(tmp_path))]
 
 
-def test_install_file_list_remove(tmp_path: Path, tiny_packages: dict[tuple[str, str], Path],
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_file_list_remove(
+    tmp_path: Path, tiny_packages: dict[tuple[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     config = str(write_config(tmp_path))
     assert main(["--config", config, "translate", "list"]) == 0
     assert "No translation packages installed" in capsys.readouterr().out
-    assert main(["--config", config, "translate", "install-file",
-                 str(tiny_packages[("zh", "en")])]) == 0
+    assert (
+        main(["--config", config, "translate", "install-file", str(tiny_packages[("zh", "en")])])
+        == 0
+    )
     assert "Installed zh → en  Chinese → English" in capsys.readouterr().out
     assert main(["--config", config, "translate", "list"]) == 0
     assert capsys.readouterr().out.startswith("zh → en  Chinese → English  (version 1.0)")
@@ -46,8 +50,9 @@ def test_install_file_list_remove(tmp_path: Path, tiny_packages: dict[tuple[str,
     assert installed(tmp_path) == []
 
 
-def test_failures_print_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                            ) -> None:
+def test_failures_print_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = str(write_config(tmp_path))
     bad = tmp_path / "bad.argosmodel"
     bad.write_text("not a zip")
@@ -104,8 +109,10 @@ async def test_available_and_install_from_loopback_index(
     # The CLI is synchronous (urllib): run it in a thread so this loop keeps serving the index.
     assert await asyncio.to_thread(main, ["--config", config, "translate", "available"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["zh → en  Chinese → English  (version 1.0)",
-                   "en → ja  English → Japanese  (version 1.0)"]
+    assert out == [
+        "zh → en  Chinese → English  (version 1.0)",
+        "en → ja  English → Japanese  (version 1.0)",
+    ]
     install = ["--config", config, "translate", "install"]
     assert await asyncio.to_thread(main, [*install, "zh", "en"]) == 0
     assert installed(tmp_path) == [("zh", "en")]

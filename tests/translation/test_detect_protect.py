@@ -28,8 +28,13 @@ def test_detects_short_posts(text: str, expected: str | None) -> None:
 
 def test_mask_finds_each_kind() -> None:
     masked = mask("去#旅行 with @alice@example.social https://a.example/x_y. 👍🏽 :blob_cat: a@b.c")
-    assert masked.tokens == ("#旅行", "@alice@example.social", "https://a.example/x_y", "👍🏽",
-                             ":blob_cat:")
+    assert masked.tokens == (
+        "#旅行",
+        "@alice@example.social",
+        "https://a.example/x_y",
+        "👍🏽",
+        ":blob_cat:",
+    )
     assert masked.text == "去[[0]] with [[1]] [[2]]. [[3]] [[4]] a@b.c"
 
 

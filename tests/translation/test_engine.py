@@ -50,8 +50,9 @@ async def test_pivot_through_english(engine: TranslationEngine) -> None:
 async def test_protected_tokens_survive(engine: TranslationEngine) -> None:
     text = "Tips #travel_tips from @alice@example.social at https://a.example/x_y 🎉👍🏽 :blob_cat:"
     [out] = await engine.translate_texts([text], "en", "zh")
-    assert out == ("Gvcf #travel_tips sebz @alice@example.social ng https://a.example/x_y "
-                   "🎉👍🏽 :blob_cat:")
+    assert out == (
+        "Gvcf #travel_tips sebz @alice@example.social ng https://a.example/x_y 🎉👍🏽 :blob_cat:"
+    )
 
 
 async def test_unavailable_pair_raises(engine: TranslationEngine) -> None:

@@ -7,11 +7,11 @@ from redfed.services.translation.engine import TranslationEngine
 
 async def test_markup_kept_and_text_translated(engine: TranslationEngine) -> None:
     html = (
-        '<p>Hello <strong>friends</strong> and '
+        "<p>Hello <strong>friends</strong> and "
         '<span class="h-card"><a href="https://b.example/@alice" class="u-url mention">'
-        '@<span>alice</span></a></span> '
+        "@<span>alice</span></a></span> "
         '<a href="https://b.example/tags/travel" class="mention hashtag" rel="tag">'
-        '#<span>travel</span></a></p><p><code>do_not_touch()</code> Bye.</p>'
+        "#<span>travel</span></a></p><p><code>do_not_touch()</code> Bye.</p>"
     )
     out = await engine.translate_html(html, "en", "zh")
     assert out.startswith("<p>Uryyb <strong>sevraqf</strong> naq ")

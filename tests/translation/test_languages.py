@@ -20,10 +20,19 @@ def installed(settings: Settings, tiny_packages: dict[tuple[str, str], Path]) ->
     return settings
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("zh-CN", "zh"), ("zh_Hans", "zh"), ("zh-TW", "zt"), ("EN-us", "en"), ("", ""),
-    (None, ""), ("../../x", ""), ("english", ""),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("zh-CN", "zh"),
+        ("zh_Hans", "zh"),
+        ("zh-TW", "zt"),
+        ("EN-us", "en"),
+        ("", ""),
+        (None, ""),
+        ("../../x", ""),
+        ("english", ""),
+    ],
+)
 def test_normalize_language(code: str | None, expected: str) -> None:
     assert languages.normalize_language(code) == expected
 

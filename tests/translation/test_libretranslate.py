@@ -19,8 +19,11 @@ PAIRS = (("zh", "en"), ("en", "zh"), ("en", "de"))
 
 @pytest.fixture
 def settings(tmp_path: Path, migrated: str, tiny_packages: dict[tuple[str, str], Path]) -> Settings:
-    configured = make_settings(tmp_path / "data", migrated, translation={
-        "libretranslate_api": True, "api_keys": ["other-key", KEY]})
+    configured = make_settings(
+        tmp_path / "data",
+        migrated,
+        translation={"libretranslate_api": True, "api_keys": ["other-key", KEY]},
+    )
     install(configured, tiny_packages, *PAIRS)
     return configured
 
@@ -31,19 +34,22 @@ async def post(client: Any, path: str, **body: Any) -> tuple[int, Any]:
 
 
 async def test_translate_text_string(client: Any) -> None:
-    status, body = await post(client, "/translate", q="你好。我是人", source="zh", target="en",
-                              api_key=KEY)
+    status, body = await post(
+        client, "/translate", q="你好。我是人", source="zh", target="en", api_key=KEY
+    )
     assert status == 200
     assert body == {"translatedText": tiny_translate("你好。") + " " + tiny_translate("我是人")}
 
 
-async def test_mastodon_shaped_request(client: Any, runtime: Any, settings: Settings,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_mastodon_shaped_request(
+    client: Any, runtime: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     attempts = only_database_sockets(monkeypatch, settings)
     # As Mastodon's TranslationService::LibreTranslate sends it: JSON, q a list, format html.
     texts = ["<p>你好 <strong>美食</strong></p>", '<p>看 <a href="https://x.example/t">海</a></p>']
-    status, body = await post(client, "/translate", q=texts, source="zh", target="en",
-                              format="html", api_key=KEY)
+    status, body = await post(
+        client, "/translate", q=texts, source="zh", target="en", format="html", api_key=KEY
+    )
     assert status == 200
     assert body["translatedText"] == [
         f"<p>{tiny_translate('你好')} <strong>{tiny_translate('美食')}</strong></p>",
@@ -56,19 +62,29 @@ async def test_mastodon_shaped_request(client: Any, runtime: Any, settings: Sett
 
 async def test_auto_detection_per_text_and_pivot(client: Any) -> None:
     texts = ["今天的天气很好", "Good morning my dear friends"]
-    status, body = await post(client, "/translate", q=texts, source="auto", target="de",
-                              api_key=KEY)
+    status, body = await post(
+        client, "/translate", q=texts, source="auto", target="de", api_key=KEY
+    )
     assert status == 200
-    assert body["translatedText"] == [tiny_translate("今天的天气很好", hops=2),
-                                      "Tbbq zbeavat zl qrne sevraqf"]
+    assert body["translatedText"] == [
+        tiny_translate("今天的天气很好", hops=2),
+        "Tbbq zbeavat zl qrne sevraqf",
+    ]
     assert [d["language"] for d in body["detectedLanguage"]] == ["zh", "en"]
     assert all(0 < d["confidence"] <= 100 for d in body["detectedLanguage"])
 
 
 async def test_form_body_and_html_sanitised(client: Any) -> None:
-    response = await client.post("/translate", form={
-        "q": '<p>Look <img src=x onerror="alert(1)"></p>', "source": "en", "target": "zh",
-        "format": "html", "api_key": KEY})
+    response = await client.post(
+        "/translate",
+        form={
+            "q": '<p>Look <img src=x onerror="alert(1)"></p>',
+            "source": "en",
+            "target": "zh",
+            "format": "html",
+            "api_key": KEY,
+        },
+    )
     assert response.status_code == 200
     assert (await response.get_json()) == {"translatedText": "<p>Ybbx </p>"}
 
@@ -102,32 +118,38 @@ async def test_languages_is_open_without_a_key_like_libretranslate(client: Any) 
     assert isinstance(await response.get_json(), list)
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"source": "zh", "target": "en"}, "missing q"),
-    ({"q": "x", "target": "en"}, "missing source"),
-    ({"q": "x", "source": "zh"}, "missing target"),
-    ({"q": "x" * 10_001, "source": "zh", "target": "en"}, "exceeds text limit"),
-    ({"q": ["x"] * 101, "source": "zh", "target": "en"}, "at most 100"),
-    ({"q": [1], "source": "zh", "target": "en"}, "list of at most"),
-    ({"q": "x", "source": "de", "target": "zh"}, "not supported"),
-    ({"q": "x", "source": "zh", "target": "ja"}, "ja is not supported"),
-    ({"q": "x", "source": "zh", "target": "en", "format": "pdf"}, "format"),
-])
-async def test_invalid_requests_are_400(client: Any, runtime: Any, body: dict[str, Any],
-                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"source": "zh", "target": "en"}, "missing q"),
+        ({"q": "x", "target": "en"}, "missing source"),
+        ({"q": "x", "source": "zh"}, "missing target"),
+        ({"q": "x" * 10_001, "source": "zh", "target": "en"}, "exceeds text limit"),
+        ({"q": ["x"] * 101, "source": "zh", "target": "en"}, "at most 100"),
+        ({"q": [1], "source": "zh", "target": "en"}, "list of at most"),
+        ({"q": "x", "source": "de", "target": "zh"}, "not supported"),
+        ({"q": "x", "source": "zh", "target": "ja"}, "ja is not supported"),
+        ({"q": "x", "source": "zh", "target": "en", "format": "pdf"}, "format"),
+    ],
+)
+async def test_invalid_requests_are_400(
+    client: Any, runtime: Any, body: dict[str, Any], message: str
+) -> None:
     status, answer = await post(client, "/translate", api_key=KEY, **body)
     assert status == 400 and message in answer["error"]
 
 
-async def test_disabled_api_is_404(tmp_path: Path, migrated: str, db: str,
-                                   tiny_packages: dict[tuple[str, str], Path]) -> None:
+async def test_disabled_api_is_404(
+    tmp_path: Path, migrated: str, db: str, tiny_packages: dict[tuple[str, str], Path]
+) -> None:
     off = make_settings(tmp_path / "off", migrated, translation={"api_keys": [KEY]})
     install(off, tiny_packages, ("zh", "en"))
     application = create_app(off, start_worker=False, manage_database=False)
     async with application.test_app() as test_app:
         client = test_app.test_client()
-        status, body = await post(client, "/translate", q="你好", source="zh", target="en",
-                                  api_key=KEY)
+        status, body = await post(
+            client, "/translate", q="你好", source="zh", target="en", api_key=KEY
+        )
         assert status == 404 and "error" in body
         assert (await client.get(f"/languages?api_key={KEY}")).status_code == 404
         assert (await post(client, "/detect", q="你好", api_key=KEY))[0] == 404

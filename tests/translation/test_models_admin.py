@@ -51,13 +51,24 @@ def test_install_list_remove(tmp_path: Path, tiny_packages: dict[tuple[str, str]
         pytest.param({"pkg/metadata.json": b"{}", "pkg/../../evil.txt": b"x"}, id="zip-slip"),
         pytest.param({"/abs/metadata.json": b"{}"}, id="absolute"),
         pytest.param({"a/metadata.json": b"{}", "b/model/model.bin": b"x"}, id="two-tops"),
-        pytest.param({"pkg/model/model.bin": b"x", "pkg/sentencepiece.model": b"x"},
-                     id="no-metadata"),
-        pytest.param({"pkg/metadata.json": json.dumps(package_metadata("en", "../x")).encode(),
-                      "pkg/model/model.bin": b"x", "pkg/sentencepiece.model": b"x"},
-                     id="bad-code"),
-        pytest.param({"pkg/metadata.json": json.dumps(package_metadata("en", "de")).encode(),
-                      "pkg/sentencepiece.model": b"x"}, id="no-model"),
+        pytest.param(
+            {"pkg/model/model.bin": b"x", "pkg/sentencepiece.model": b"x"}, id="no-metadata"
+        ),
+        pytest.param(
+            {
+                "pkg/metadata.json": json.dumps(package_metadata("en", "../x")).encode(),
+                "pkg/model/model.bin": b"x",
+                "pkg/sentencepiece.model": b"x",
+            },
+            id="bad-code",
+        ),
+        pytest.param(
+            {
+                "pkg/metadata.json": json.dumps(package_metadata("en", "de")).encode(),
+                "pkg/sentencepiece.model": b"x",
+            },
+            id="no-model",
+        ),
     ],
 )
 def test_refuses_bad_packages_without_state_change(

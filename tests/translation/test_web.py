@@ -27,8 +27,9 @@ def packages(settings: Settings, tiny_packages: dict[tuple[str, str], Path]) -> 
 
 
 @pytest.fixture
-async def scene(app: Any, runtime: Any, packages: None, make_local_account: Any,
-                make_note: Any) -> dict[str, Any]:
+async def scene(
+    app: Any, runtime: Any, packages: None, make_local_account: Any, make_note: Any
+) -> dict[str, Any]:
     li = await make_local_account("li")
     bob = await make_local_account("bob")
     bob.languages = ["en"]
@@ -50,9 +51,11 @@ async def test_button_translates_with_json_then_hits_the_cache(
     page = await (await client.get(scene["path"])).get_data(as_text=True)
     assert f'action="/notes/{scene["note"].id}/translate"' in page and TRANSLATED not in page
     for _ in range(2):
-        response = await client.post(f"/notes/{scene['note'].id}/translate",
-                                     form={"csrf_token": token, "target": "en"},
-                                     headers={"Accept": "application/json"})
+        response = await client.post(
+            f"/notes/{scene['note'].id}/translate",
+            form={"csrf_token": token, "target": "en"},
+            headers={"Accept": "application/json"},
+        )
         assert response.status_code == 200
         body = await response.get_json()
         assert body["content_html"] == f"<p>{TRANSLATED}</p>"
@@ -64,8 +67,9 @@ async def test_without_js_redirects_to_the_page_with_the_translation(
     client: Any, login: Any, scene: dict[str, Any]
 ) -> None:
     token = await login(client, scene["bob"])
-    response = await client.post(f"/notes/{scene['note'].id}/translate",
-                                  form={"csrf_token": token, "next": scene["path"]})
+    response = await client.post(
+        f"/notes/{scene['note'].id}/translate", form={"csrf_token": token, "next": scene["path"]}
+    )
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location == f"{scene['path']}?translate=en#translation-{scene['note'].id}"
@@ -73,8 +77,9 @@ async def test_without_js_redirects_to_the_page_with_the_translation(
     assert TRANSLATED in page and "Show original" in page
 
 
-async def test_csrf_or_login_missing_changes_nothing(client: Any, runtime: Any, login: Any,
-                                                     scene: dict[str, Any]) -> None:
+async def test_csrf_or_login_missing_changes_nothing(
+    client: Any, runtime: Any, login: Any, scene: dict[str, Any]
+) -> None:
     url = f"/notes/{scene['note'].id}/translate"
     response = await client.post(url, form={"target": "en"})  # logged out
     assert response.status_code in (302, 403)
@@ -84,8 +89,9 @@ async def test_csrf_or_login_missing_changes_nothing(client: Any, runtime: Any, 
     assert calls(runtime) == 0 and await TranslationCache.all().count() == 0
 
 
-async def test_auto_translate_shows_translation_first(client: Any, login: Any,
-                                                      scene: dict[str, Any]) -> None:
+async def test_auto_translate_shows_translation_first(
+    client: Any, login: Any, scene: dict[str, Any]
+) -> None:
     user = scene["bob"].user
     user.auto_translate = True
     await user.save()
@@ -97,8 +103,9 @@ async def test_auto_translate_shows_translation_first(client: Any, login: Any,
     assert TRANSLATED not in original and "js-translate" in original
 
 
-async def test_no_button_for_readers_of_the_language(client: Any, login: Any,
-                                                     scene: dict[str, Any]) -> None:
+async def test_no_button_for_readers_of_the_language(
+    client: Any, login: Any, scene: dict[str, Any]
+) -> None:
     await login(client, scene["li"])
     scene["li"].languages = ["zh"]
     await scene["li"].save()
@@ -106,8 +113,9 @@ async def test_no_button_for_readers_of_the_language(client: Any, login: Any,
     assert "js-translate" not in page
 
 
-async def test_mastodon_translate_endpoint(client: Any, runtime: Any, login: Any,
-                                           scene: dict[str, Any], make_note: Any) -> None:
+async def test_mastodon_translate_endpoint(
+    client: Any, runtime: Any, login: Any, scene: dict[str, Any], make_note: Any
+) -> None:
     url = f"/api/v1/statuses/{scene['note'].id}/translate"
     assert (await client.post(url, json={"lang": "en"})).status_code == 401
     token = await login(client, scene["bob"])
@@ -115,14 +123,18 @@ async def test_mastodon_translate_endpoint(client: Any, runtime: Any, login: Any
     response = await client.post(url, json={"lang": "en"}, headers=headers)
     assert response.status_code == 200
     assert await response.get_json() == {
-        "content": f"<p>{TRANSLATED}</p>", "spoiler_text": "", "poll": None,
-        "media_attachments": [], "detected_source_language": "zh", "language": "en",
+        "content": f"<p>{TRANSLATED}</p>",
+        "spoiler_text": "",
+        "poll": None,
+        "media_attachments": [],
+        "detected_source_language": "zh",
+        "language": "en",
         "provider": "Argos Translate",
     }
-    hidden = await make_note(scene["li"], text=TEXT, language="zh",
-                             visibility=Visibility.FOLLOWERS)
-    response = await client.post(f"/api/v1/statuses/{hidden.id}/translate", json={},
-                                 headers=headers)
+    hidden = await make_note(scene["li"], text=TEXT, language="zh", visibility=Visibility.FOLLOWERS)
+    response = await client.post(
+        f"/api/v1/statuses/{hidden.id}/translate", json={}, headers=headers
+    )
     assert response.status_code == 404 and "error" in await response.get_json()
     assert await TranslationCache.filter(note_id=hidden.id).count() == 0
     languages = await client.get("/api/v1/instance/translation_languages")
@@ -134,8 +146,9 @@ class BrokenEngine(CountingEngine):
         raise RuntimeError("ctranslate2 exploded")
 
 
-async def test_mastodon_endpoint_503_and_404_when_off(client: Any, runtime: Any, login: Any,
-                                                      scene: dict[str, Any]) -> None:
+async def test_mastodon_endpoint_503_and_404_when_off(
+    client: Any, runtime: Any, login: Any, scene: dict[str, Any]
+) -> None:
     token = await login(client, scene["bob"])
     url = f"/api/v1/statuses/{scene['note'].id}/translate"
     runtime.translator.close()
@@ -151,7 +164,11 @@ async def test_mastodon_endpoint_503_and_404_when_off(client: Any, runtime: Any,
 
 
 async def test_admin_installs_from_upload_and_removes(
-    app: Any, client: Any, login: Any, make_local_account: Any, settings: Settings,
+    app: Any,
+    client: Any,
+    login: Any,
+    make_local_account: Any,
+    settings: Settings,
     tiny_packages: dict[tuple[str, str], Path],
 ) -> None:
     folder = packages_dir(settings)
@@ -161,22 +178,26 @@ async def test_admin_installs_from_upload_and_removes(
 
     data = tiny_packages[("en", "de")].read_bytes()
     token = await login(client, await make_local_account("mallory"))
-    response = await client.post("/admin/translation/install", form={"csrf_token": token},
-                                 files=upload(data))
+    response = await client.post(
+        "/admin/translation/install", form={"csrf_token": token}, files=upload(data)
+    )
     assert response.status_code == 403 and models_admin.list_installed(folder) == []
 
     client = app.test_client()  # a fresh browser for the admin
     token = await login(client, await make_local_account("boss", admin=True))
-    response = await client.post("/admin/translation/install", form={"csrf_token": token},
-                                 files=upload(b"not a zip"))
+    response = await client.post(
+        "/admin/translation/install", form={"csrf_token": token}, files=upload(b"not a zip")
+    )
     assert response.status_code == 302 and models_admin.list_installed(folder) == []
-    response = await client.post("/admin/translation/install", form={"csrf_token": token},
-                                 files=upload(data))
+    response = await client.post(
+        "/admin/translation/install", form={"csrf_token": token}, files=upload(data)
+    )
     assert response.status_code == 302
     assert [(m.from_code, m.to_code) for m in models_admin.list_installed(folder)] == [("en", "de")]
     assert not (settings.data_dir.parent / "evil.argosmodel").exists()
     page = await (await client.get("/admin/translation")).get_data(as_text=True)
     assert "Installed en → de." in page and "English → German" in page
-    response = await client.post("/admin/translation/remove",
-                                 form={"csrf_token": token, "from": "en", "to": "de"})
+    response = await client.post(
+        "/admin/translation/remove", form={"csrf_token": token, "from": "en", "to": "de"}
+    )
     assert response.status_code == 302 and models_admin.list_installed(folder) == []

@@ -221,7 +221,7 @@ def _without_title_lead(content_html: str, title: str) -> str:
     if not title:
         return content_html
     lead = f"<p><strong>{html.escape(title, quote=False)}</strong></p>"
-    return content_html[len(lead):].lstrip() if content_html.startswith(lead) else content_html
+    return content_html[len(lead) :].lstrip() if content_html.startswith(lead) else content_html
 
 
 def _title(doc: dict[str, Any], kind: str) -> str:

@@ -77,8 +77,10 @@ def render_actor(
             "publicKeyPem": account.public_key_pem,
         },
     }
-    for key, image in (("icon", _image(avatar, account.avatar_remote_url, base_url)),
-                       ("image", _image(header, account.header_remote_url, base_url))):
+    for key, image in (
+        ("icon", _image(avatar, account.avatar_remote_url, base_url)),
+        ("image", _image(header, account.header_remote_url, base_url)),
+    ):
         if image is not None:
             doc[key] = image
     return with_context(doc)
@@ -87,22 +89,26 @@ def render_actor(
 def render_instance_actor(account: Account, *, base_url: str) -> Doc:
     """The instance actor: an Application that signs our fetches; it never posts."""
     actor = account.uri
-    return with_context({
-        "id": actor,
-        "type": "Application",
-        "preferredUsername": account.username,
-        "name": account.display_name or instance_host(base_url),
-        "url": f"{base_url}/about",
-        "inbox": uris.inbox_uri(actor),
-        "outbox": uris.outbox_uri(actor),
-        "endpoints": {"sharedInbox": uris.shared_inbox_uri(base_url)},
-        "manuallyApprovesFollowers": True,
-        "discoverable": False,
-        "indexable": False,
-        "publicKey": {
-            "id": uris.key_id(actor), "owner": actor, "publicKeyPem": account.public_key_pem,
-        },
-    })
+    return with_context(
+        {
+            "id": actor,
+            "type": "Application",
+            "preferredUsername": account.username,
+            "name": account.display_name or instance_host(base_url),
+            "url": f"{base_url}/about",
+            "inbox": uris.inbox_uri(actor),
+            "outbox": uris.outbox_uri(actor),
+            "endpoints": {"sharedInbox": uris.shared_inbox_uri(base_url)},
+            "manuallyApprovesFollowers": True,
+            "discoverable": False,
+            "indexable": False,
+            "publicKey": {
+                "id": uris.key_id(actor),
+                "owner": actor,
+                "publicKeyPem": account.public_key_pem,
+            },
+        }
+    )
 
 
 # ------------------------------------------------------------------ notes
@@ -187,15 +193,17 @@ def _strip(doc: Doc) -> Doc:
 def render_create(note_doc: Doc) -> Doc:
     """Create wrapping a rendered note; addressed exactly as the note."""
     note = _strip(note_doc)
-    return with_context({
-        "id": uris.create_uri(note["id"]),
-        "type": "Create",
-        "actor": note["attributedTo"],
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": note,
-    })
+    return with_context(
+        {
+            "id": uris.create_uri(note["id"]),
+            "type": "Create",
+            "actor": note["attributedTo"],
+            "published": note["published"],
+            "to": note["to"],
+            "cc": note["cc"],
+            "object": note,
+        }
+    )
 
 
 def render_update(object_doc: Doc, *, actor: str, stamp: int) -> Doc:
@@ -204,24 +212,32 @@ def render_update(object_doc: Doc, *, actor: str, stamp: int) -> Doc:
     to, cc = obj.get("to", [PUBLIC]), obj.get("cc", [])
     if obj["id"] == actor:  # a profile update goes to everyone who may hold the actor
         to, cc = [PUBLIC], [obj.get("followers", uris.followers_uri(actor))]
-    return with_context({
-        "id": f"{obj['id']}#updates/{stamp}",
-        "type": "Update",
-        "actor": actor,
-        "to": to,
-        "cc": cc,
-        "object": obj,
-    })
+    return with_context(
+        {
+            "id": f"{obj['id']}#updates/{stamp}",
+            "type": "Update",
+            "actor": actor,
+            "to": to,
+            "cc": cc,
+            "object": obj,
+        }
+    )
 
 
 def render_delete(object_uri: str, *, actor: str, audience: Audience | None = None) -> Doc:
     """Delete of a note (a Tombstone, addressed as the note was) or of the actor itself."""
     obj: Doc | str = {"id": object_uri, "type": "Tombstone"} if object_uri != actor else actor
     to, cc = (audience.to, audience.cc) if audience is not None else ([PUBLIC], [])
-    return with_context({
-        "id": uris.delete_uri(object_uri), "type": "Delete", "actor": actor,
-        "to": to, "cc": cc, "object": obj,
-    })
+    return with_context(
+        {
+            "id": uris.delete_uri(object_uri),
+            "type": "Delete",
+            "actor": actor,
+            "to": to,
+            "cc": cc,
+            "object": obj,
+        }
+    )
 
 
 # ------------------------------------------------------------------ interactions
@@ -246,7 +262,10 @@ def render_undo(activity: Doc, *, to: Sequence[str] = ()) -> Doc:
     Misskey and Pleroma need the embedded type and object."""
     inner = _strip(activity)
     doc: Doc = {
-        "id": uris.undo_uri(inner["id"]), "type": "Undo", "actor": inner["actor"], "object": inner,
+        "id": uris.undo_uri(inner["id"]),
+        "type": "Undo",
+        "actor": inner["actor"],
+        "object": inner,
     }
     if to:
         doc["to"] = list(to)
@@ -284,8 +303,13 @@ def render_collection(
 
 
 def render_collection_page(
-    page_id: str, *, part_of: str, items: Sequence[Doc | str], next_page: str | None = None,
-    prev_page: str | None = None, total: int | None = None,
+    page_id: str,
+    *,
+    part_of: str,
+    items: Sequence[Doc | str],
+    next_page: str | None = None,
+    prev_page: str | None = None,
+    total: int | None = None,
 ) -> Doc:
     doc: Doc = {"id": page_id, "type": "OrderedCollectionPage", "partOf": part_of}
     if total is not None:
@@ -299,8 +323,23 @@ def render_collection_page(
 
 
 __all__ = [
-    "AS_NS", "Doc", "iso", "note_audience", "note_content", "render_accept", "render_actor",
-    "render_block", "render_collection", "render_collection_page", "render_create", "render_delete",
-    "render_follow", "render_instance_actor", "render_like", "render_note", "render_reject",
-    "render_undo", "render_update",
+    "AS_NS",
+    "Doc",
+    "iso",
+    "note_audience",
+    "note_content",
+    "render_accept",
+    "render_actor",
+    "render_block",
+    "render_collection",
+    "render_collection_page",
+    "render_create",
+    "render_delete",
+    "render_follow",
+    "render_instance_actor",
+    "render_like",
+    "render_note",
+    "render_reject",
+    "render_undo",
+    "render_update",
 ]

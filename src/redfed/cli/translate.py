@@ -97,8 +97,9 @@ def cmd_install(settings: Settings, args: argparse.Namespace) -> int:
     if codes is None:
         return 1
     print(f"Downloading {codes[0]} → {codes[1]} from {settings.translation.index_url} …")
-    info = models_admin.install_from_index(packages_dir(settings), *codes,
-                                           index_url=settings.translation.index_url)
+    info = models_admin.install_from_index(
+        packages_dir(settings), *codes, index_url=settings.translation.index_url
+    )
     print(f"Installed {_row(info)}")
     return 0
 

@@ -87,8 +87,15 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         for user in await accounts.list_local_users(limit=100_000):
-            flags = [f for f, on in (("admin", user.is_admin), ("disabled", user.disabled),
-                                    ("pending", not user.approved)) if on]
+            flags = [
+                f
+                for f, on in (
+                    ("admin", user.is_admin),
+                    ("disabled", user.disabled),
+                    ("pending", not user.approved),
+                )
+                if on
+            ]
             print(f"{user.account.username}\t{user.email or '-'}\t{','.join(flags) or 'active'}")
         return 0
 

@@ -291,5 +291,3 @@ def _get(headers: Mapping[str, str], name: str) -> str | None:
 def _drop(headers: dict[str, str], *names: str) -> None:
     for key in [k for k in headers if k.lower() in names]:
         del headers[key]
-
-

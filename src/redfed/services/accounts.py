@@ -122,8 +122,13 @@ async def create_local_account(
                 **_local_uris(settings, name),
             )
             await User.create(
-                account=account, email=email, password_hash=password_hash, is_admin=admin,
-                approved=approved, locale=locale, signup_reason=signup_reason[:2000],
+                account=account,
+                email=email,
+                password_hash=password_hash,
+                is_admin=admin,
+                approved=approved,
+                locale=locale,
+                signup_reason=signup_reason[:2000],
             )
     except IntegrityError:
         # `uri` is unique and derived from the lower-case name, so a concurrent sign-up with
@@ -199,9 +204,7 @@ async def set_disabled(username: str, disabled: bool) -> User:
 
 
 async def list_local_users(*, limit: int = 200, offset: int = 0) -> list[User]:
-    return (
-        await User.all().order_by("id").offset(offset).limit(limit).prefetch_related("account")
-    )
+    return await User.all().order_by("id").offset(offset).limit(limit).prefetch_related("account")
 
 
 async def ensure_first_admin(settings: Settings) -> tuple[str, str] | None:

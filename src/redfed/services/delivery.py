@@ -191,7 +191,7 @@ async def record_failure(domain: str, error: str, now: datetime) -> None:
     )
     health = await DomainHealth.get(domain=domain)
     today = now.date().isoformat()
-    days = [d for d in health.failure_days if d != today][-(UNAVAILABLE_DAYS * 2):] + [today]
+    days = [d for d in health.failure_days if d != today][-(UNAVAILABLE_DAYS * 2) :] + [today]
     changes: dict[str, Any] = {"failure_days": days}
     if health.failing_since is None:
         changes["failing_since"] = now
@@ -210,7 +210,9 @@ async def record_failure(domain: str, error: str, now: datetime) -> None:
 
 def _is_healthy(health: DomainHealth | None) -> bool:
     return health is None or (
-        health.consecutive_failures == 0 and not health.unavailable and not health.failure_days
+        health.consecutive_failures == 0
+        and not health.unavailable
+        and not health.failure_days
         and health.circuit_open_until is None
     )
 
@@ -231,8 +233,13 @@ async def mark_domain_alive(domain: str, *, now: datetime | None = None) -> None
     domain, now = domain.lower(), now or utcnow()
     await _ensure_health(domain)
     await DomainHealth.filter(domain=domain).update(
-        consecutive_failures=0, failing_since=None, failure_days=[], circuit_open_until=None,
-        unavailable=False, last_success_at=now, last_error="",
+        consecutive_failures=0,
+        failing_since=None,
+        failure_days=[],
+        circuit_open_until=None,
+        unavailable=False,
+        last_success_at=now,
+        last_error="",
     )
     _remember(domain, DomainHealth(domain=domain, last_success_at=now))
 
@@ -253,12 +260,21 @@ async def ensure_instance_actor(settings: Settings) -> Account:
     actor = uris.instance_actor_uri(settings.base_url)
     try:
         return await Account.create(
-            username=uris.INSTANCE_ACTOR_USERNAME, domain=None, actor_type="Application",
-            display_name=settings.instance.name, uri=actor, url=f"{settings.base_url}/about",
-            inbox_uri=uris.inbox_uri(actor), outbox_uri=uris.outbox_uri(actor),
+            username=uris.INSTANCE_ACTOR_USERNAME,
+            domain=None,
+            actor_type="Application",
+            display_name=settings.instance.name,
+            uri=actor,
+            url=f"{settings.base_url}/about",
+            inbox_uri=uris.inbox_uri(actor),
+            outbox_uri=uris.outbox_uri(actor),
             shared_inbox_uri=uris.shared_inbox_uri(settings.base_url),
-            public_key_id=uris.key_id(actor), public_key_pem=public_pem,
-            private_key_pem=private_pem, locked=True, discoverable=False, indexable=False,
+            public_key_id=uris.key_id(actor),
+            public_key_pem=public_pem,
+            private_key_pem=private_pem,
+            locked=True,
+            discoverable=False,
+            indexable=False,
         )
     except IntegrityError:  # another process created it first
         return await Account.get(username=uris.INSTANCE_ACTOR_USERNAME, domain=None)

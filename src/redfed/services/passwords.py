@@ -26,7 +26,6 @@ MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this bounds the work a re
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
 
 
-
 @functools.cache
 def _dummy_hash() -> str:
     """Verified against when the user is unknown, so "no such user" takes as long as

@@ -19,8 +19,18 @@ log = logging.getLogger(__name__)
 
 # Offered as one-click choices at sign-up; people may add their own.
 SUGGESTED_INTERESTS = (
-    "travel", "food", "photography", "fashion", "beauty", "fitness", "home", "books",
-    "pets", "outdoors", "cooking", "art",
+    "travel",
+    "food",
+    "photography",
+    "fashion",
+    "beauty",
+    "fitness",
+    "home",
+    "books",
+    "pets",
+    "outdoors",
+    "cooking",
+    "art",
 )
 
 
@@ -65,10 +75,15 @@ async def register_local_account(settings: Settings, form: SignUp) -> Account:
 
 async def _create(settings: Settings, form: SignUp, *, approved: bool) -> Account:
     return await create_local_account(
-        settings, form.username, form.password,
-        email=form.email, approved=approved,
+        settings,
+        form.username,
+        form.password,
+        email=form.email,
+        approved=approved,
         locale=form.locale if form.locale in settings.ui.languages else "",
-        interests=form.interests, languages=form.languages, signup_reason=form.reason,
+        interests=form.interests,
+        languages=form.languages,
+        signup_reason=form.reason,
     )
 
 

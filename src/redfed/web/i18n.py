@@ -22,8 +22,16 @@ LANGUAGE_COOKIE = "redfed_lang"
 # The `lang` attribute and the names people pick from, in their own language.
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 LANGUAGE_NAMES = {
-    "en": "English", "zh": "简体中文", "ja": "日本語", "ko": "한국어", "fr": "Français",
-    "de": "Deutsch", "es": "Español", "it": "Italiano", "pt": "Português", "ru": "Русский",
+    "en": "English",
+    "zh": "简体中文",
+    "ja": "日本語",
+    "ko": "한국어",
+    "fr": "Français",
+    "de": "Deutsch",
+    "es": "Español",
+    "it": "Italiano",
+    "pt": "Português",
+    "ru": "Русский",
 }
 _EXTENSION_KEY = "redfed_i18n"
 

@@ -46,6 +46,7 @@ def runtime() -> Runtime:
 
 # --- sessions -------------------------------------------------------------------------------
 
+
 async def load_viewer() -> None:
     """before_request: the logged-in Account/User (or None) into `g.viewer` / `g.viewer_user`."""
     g.viewer = g.viewer_user = g.session = None
@@ -62,17 +63,24 @@ def _secure_cookies() -> bool:
 
 def set_session_cookie(response: Response, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(sessions.SESSION_LIFETIME.total_seconds()),
-        httponly=True, secure=_secure_cookies(), samesite="Lax", path="/",
+        SESSION_COOKIE,
+        token,
+        max_age=int(sessions.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=_secure_cookies(),
+        samesite="Lax",
+        path="/",
     )
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=_secure_cookies(),
-                           samesite="Lax")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, secure=_secure_cookies(), samesite="Lax"
+    )
 
 
 # --- CSRF -----------------------------------------------------------------------------------
+
 
 def csrf_exempt(view: F) -> F:
     """For endpoints that take no cookie authority (signed ActivityPub POSTs, token APIs)."""
@@ -156,6 +164,7 @@ async def check_csrf() -> None:
 
 # --- headers --------------------------------------------------------------------------------
 
+
 async def add_security_headers(response: Response) -> Response:
     """after_request: WEB-09 headers, and the pre-session cookie when one was minted."""
     headers = response.headers
@@ -169,12 +178,19 @@ async def add_security_headers(response: Response) -> Response:
         headers.setdefault("Cache-Control", "private, no-store")
     nonce = g.get("new_presession_nonce")
     if nonce:
-        response.set_cookie(PRESESSION_COOKIE, nonce, httponly=True, secure=_secure_cookies(),
-                            samesite="Lax", path="/")
+        response.set_cookie(
+            PRESESSION_COOKIE,
+            nonce,
+            httponly=True,
+            secure=_secure_cookies(),
+            samesite="Lax",
+            path="/",
+        )
     return response
 
 
 # --- access ---------------------------------------------------------------------------------
+
 
 def login_required(view: F) -> F:
     @wraps(view)
@@ -213,6 +229,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 # --- forms ----------------------------------------------------------------------------------
 
+
 async def read_form(*, multi: Iterable[str] = ()) -> dict[str, Any]:
     """The posted form as plain strings; fields in `multi` as lists. A field sent more than once
     or named like an array (`email[]`) is refused with 400 (WEB-08)."""
@@ -230,6 +247,7 @@ async def read_form(*, multi: Iterable[str] = ()) -> dict[str, Any]:
 
 
 # --- client address -------------------------------------------------------------------------
+
 
 def client_ip() -> str:
     """The client's address: X-Forwarded-For is believed only from `server.trusted_proxies`
@@ -264,6 +282,7 @@ def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 
 
 # --- rate limiting --------------------------------------------------------------------------
+
 
 class FailureLimiter:
     """Counts failures per key in a sliding window (in memory, per process: enough for one

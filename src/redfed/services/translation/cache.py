@@ -117,16 +117,20 @@ class _WithExtras:
         return out[len(self.extras) :]
 
 
-async def _translate(engine: TranslationEngine, note: Note, source: str, target: str
-                     ) -> NoteTranslation:
+async def _translate(
+    engine: TranslationEngine, note: Note, source: str, target: str
+) -> NoteTranslation:
     batch = _WithExtras(engine, [note.title, note.spoiler_text])
     content = await translate_html(batch, note.content_html, source, target)
     extras = batch.extras_out
     if extras is None:  # the body had no text to translate, so the batch never ran
         extras = await engine.translate_texts(batch.extras, source, target)
     return NoteTranslation(
-        title=extras[0], content_html=sanitize_html(content), spoiler_text=extras[1],
-        source_language=source, target_language=target,
+        title=extras[0],
+        content_html=sanitize_html(content),
+        spoiler_text=extras[1],
+        source_language=source,
+        target_language=target,
     )
 
 
@@ -143,8 +147,13 @@ async def _translate_and_store(
         log.exception("translation.failed note=%s pair=%s-%s", note.id, source, target)
         raise TranslationFailed(detail=f"translation.failed {type(exc).__name__}") from exc
     await _store(note, result)
-    log.info("translation.stored note=%s version=%d pair=%s-%s", note.id, note.text_version,
-             source, target)
+    log.info(
+        "translation.stored note=%s version=%d pair=%s-%s",
+        note.id,
+        note.text_version,
+        source,
+        target,
+    )
     return result
 
 
@@ -152,9 +161,12 @@ async def _store(note: Note, result: NoteTranslation) -> None:
     try:
         async with in_transaction():
             await TranslationCache.create(
-                note_id=note.id, text_version=note.text_version,
-                source_language=result.source_language, target_language=result.target_language,
-                title=result.title[:400], content_html=result.content_html,
+                note_id=note.id,
+                text_version=note.text_version,
+                source_language=result.source_language,
+                target_language=result.target_language,
+                title=result.title[:400],
+                content_html=result.content_html,
                 spoiler_text=result.spoiler_text[:1000],
             )
     except IntegrityError:
@@ -164,8 +176,11 @@ async def _store(note: Note, result: NoteTranslation) -> None:
 
 def _from_row(row: TranslationCache) -> NoteTranslation:
     return NoteTranslation(
-        title=row.title, content_html=row.content_html, spoiler_text=row.spoiler_text,
-        source_language=row.source_language, target_language=row.target_language,
+        title=row.title,
+        content_html=row.content_html,
+        spoiler_text=row.spoiler_text,
+        source_language=row.source_language,
+        target_language=row.target_language,
     )
 
 

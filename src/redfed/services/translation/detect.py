@@ -26,8 +26,11 @@ def _detector(codes: frozenset[str]) -> Any:
         if codes not in _detectors:
             from lingua import IsoCode639_1, LanguageDetectorBuilder  # noqa: PLC0415 - lazy
 
-            isos = [getattr(IsoCode639_1, c.upper()) for c in sorted(codes)
-                    if hasattr(IsoCode639_1, c.upper())]
+            isos = [
+                getattr(IsoCode639_1, c.upper())
+                for c in sorted(codes)
+                if hasattr(IsoCode639_1, c.upper())
+            ]
             _detectors[codes] = (
                 LanguageDetectorBuilder.from_iso_codes_639_1(*isos)
                 .with_minimum_relative_distance(0.1)

@@ -67,8 +67,11 @@ def _argos(packages_dir: Path, index_url: str) -> Any:
             from minisbd import models as minisbd_models  # noqa: PLC0415
 
             _state["argos"] = SimpleNamespace(
-                package=package, settings=settings, translate=translate,
-                ctranslate2=ctranslate2, minisbd_models=minisbd_models,
+                package=package,
+                settings=settings,
+                translate=translate,
+                ctranslate2=ctranslate2,
+                minisbd_models=minisbd_models,
             )
             _state["dir"] = packages_dir
         argos = _state["argos"]
@@ -118,8 +121,12 @@ class TranslationEngine:
         """Every (source, target) the installed packages can do, pivots included."""
         languages = self._api().translate.get_installed_languages()
         return sorted(
-            {LanguagePair(lang.code, t.to_lang.code) for lang in languages
-             for t in lang.translations_from if t.to_lang.code != lang.code},
+            {
+                LanguagePair(lang.code, t.to_lang.code)
+                for lang in languages
+                for t in lang.translations_from
+                if t.to_lang.code != lang.code
+            },
             key=lambda p: (p.source, p.target),
         )
 
@@ -230,8 +237,9 @@ class TranslationEngine:
         if local:
             return sentencizer.split_sentences  # type: ignore[no-any-return]
         if not getattr(step, "_redfed_warned", False):
-            log.warning("translation.no_local_splitter pair=%s-%s", step.pkg.from_code,
-                        step.pkg.to_code)
+            log.warning(
+                "translation.no_local_splitter pair=%s-%s", step.pkg.from_code, step.pkg.to_code
+            )
             step._redfed_warned = True
         return split_sentences_plain
 

@@ -53,8 +53,9 @@ class _Splitter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if data.strip() and not self._skipping():
             self.translatable.append(len(self.parts))
-        self.parts.append(html_lib.escape(data, quote=False) if not data.strip()
-                          or self._skipping() else data)
+        self.parts.append(
+            html_lib.escape(data, quote=False) if not data.strip() or self._skipping() else data
+        )
 
 
 async def translate_html(

@@ -95,8 +95,11 @@ def translation_languages(settings: Settings) -> dict[str, list[str]]:
     return {
         source: targets
         for source in sorted(codes)
-        if (targets := [t for t in sorted(codes)
-                        if t != source and can_translate(settings, source, t)])
+        if (
+            targets := [
+                t for t in sorted(codes) if t != source and can_translate(settings, source, t)
+            ]
+        )
     }
 
 

@@ -45,16 +45,22 @@ class ModelInfo:
 def _info(meta: dict[str, object], path: Path | None = None) -> ModelInfo:
     links = meta.get("links") or []
     return ModelInfo(
-        from_code=str(meta.get("from_code")), to_code=str(meta.get("to_code")),
-        from_name=str(meta.get("from_name", "")), to_name=str(meta.get("to_name", "")),
-        version=str(meta.get("package_version", "")), path=path,
+        from_code=str(meta.get("from_code")),
+        to_code=str(meta.get("to_code")),
+        from_name=str(meta.get("from_name", "")),
+        to_name=str(meta.get("to_name", "")),
+        version=str(meta.get("package_version", "")),
+        path=path,
         links=tuple(str(link) for link in links) if isinstance(links, list) else (),
     )
 
 
 def _bad(reason: str) -> ValidationError:
-    return ValidationError("This is not a valid translation package.", field="file",
-                           detail=f"translation.bad_package {reason}")
+    return ValidationError(
+        "This is not a valid translation package.",
+        field="file",
+        detail=f"translation.bad_package {reason}",
+    )
 
 
 def _check_members(zf: zipfile.ZipFile) -> str:
@@ -67,8 +73,12 @@ def _check_members(zf: zipfile.ZipFile) -> str:
     tops = set()
     for info in infos:
         name = PurePosixPath(info.filename)
-        if ("\\" in info.filename or name.is_absolute() or ".." in name.parts
-                or ":" in name.parts[0]):
+        if (
+            "\\" in info.filename
+            or name.is_absolute()
+            or ".." in name.parts
+            or ":" in name.parts[0]
+        ):
             raise _bad(f"unsafe path {info.filename!r}")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise _bad(f"symlink {info.filename!r}")
@@ -162,9 +172,13 @@ def _download(url: str, limit: int) -> bytes:
         raise ValidationError("Only http and https URLs are allowed.", field="url")
     # An opener without file:/ftp: handlers, so redirects cannot leave http(s) either.
     opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.HTTPHandler(), urllib.request.HTTPSHandler(),
-                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor(),
-                    urllib.request.HTTPDefaultErrorHandler()):
+    for handler in (
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.HTTPDefaultErrorHandler(),
+    ):
         opener.add_handler(handler)
     # Scheme checked above and the opener has no file:/ftp: handler.
     request = urllib.request.Request(url, headers={"User-Agent": "redfed-translation"})  # noqa: S310
@@ -180,17 +194,23 @@ def list_available(index_url: str = DEFAULT_INDEX_URL) -> list[ModelInfo]:
     index = json.loads(_download(_index_json_url(index_url), MAX_INDEX_BYTES))
     if not isinstance(index, list):
         raise ValidationError("The package index is not a list.", field="url")
-    return [_info(m) for m in index
-            if isinstance(m, dict) and m.get("type", "translate") == "translate"
-            and m.get("from_code") and m.get("to_code")]
+    return [
+        _info(m)
+        for m in index
+        if isinstance(m, dict)
+        and m.get("type", "translate") == "translate"
+        and m.get("from_code")
+        and m.get("to_code")
+    ]
 
 
 def install_from_index(
     packages_dir: Path, from_code: str, to_code: str, index_url: str = DEFAULT_INDEX_URL
 ) -> ModelInfo:
     """Download the (from, to) package listed by `index_url` and install it (blocking)."""
-    matches = [m for m in list_available(index_url)
-               if (m.from_code, m.to_code) == (from_code, to_code)]
+    matches = [
+        m for m in list_available(index_url) if (m.from_code, m.to_code) == (from_code, to_code)
+    ]
     if not matches:
         raise NotFound(f"No package {from_code}->{to_code} in the index.")
     packages_dir.mkdir(parents=True, exist_ok=True)

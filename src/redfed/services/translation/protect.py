@@ -16,9 +16,7 @@ _HASHTAG = r"(?<![A-Za-z0-9_#&])#\w+"
 _SHORTCODE = r"(?<!\w):[a-zA-Z0-9_]{2,}:(?!\w)"
 # Emoji: pictographs, dingbats, flags, keycaps; joined sequences (ZWJ, variation selector, skin)
 # are kept together so they come back unchanged.
-_EMOJI_CHAR = (
-    "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\U0001f1e6-\U0001f1ff"
-)
+_EMOJI_CHAR = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\U0001f1e6-\U0001f1ff"
 _EMOJI = f"[{_EMOJI_CHAR}][\ufe0f\u200d\U0001f3fb-\U0001f3ff\u20e3{_EMOJI_CHAR}]*"
 PROTECTED = re.compile(f"{_URL}|{_MENTION}|{_HASHTAG}|{_SHORTCODE}|{_EMOJI}")
 

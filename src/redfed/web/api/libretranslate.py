@@ -124,8 +124,9 @@ async def translate() -> ResponseReturnValue:
     return jsonify(body)
 
 
-async def _translate_all(texts: list[str], sources: list[str], target: str, *, html: bool
-                         ) -> list[str]:
+async def _translate_all(
+    texts: list[str], sources: list[str], target: str, *, html: bool
+) -> list[str]:
     engine = get_engine(runtime())
     out = list(texts)
     try:
@@ -152,8 +153,12 @@ async def languages() -> ResponseReturnValue:
     settings = runtime().settings
     names = language_names(settings)
     pairs = translation_languages(settings)
-    return jsonify([{"code": code, "name": names[code], "targets": pairs.get(code, [])}
-                    for code in sorted(names)])
+    return jsonify(
+        [
+            {"code": code, "name": names[code], "targets": pairs.get(code, [])}
+            for code in sorted(names)
+        ]
+    )
 
 
 @bp.post("/detect")

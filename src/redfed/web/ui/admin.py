@@ -76,7 +76,8 @@ async def create_invite() -> Any:
         raise BadRequest(_("The number of uses must be a number.")) from None
     days = _EXPIRY_DAYS.get(str(form.get("expires", "7")), 7)
     await registration.create_invite(
-        g.viewer_user, max_uses=max_uses,
+        g.viewer_user,
+        max_uses=max_uses,
         expires_in=timedelta(days=days) if days is not None else None,
     )
     await flash(_("The invite link is ready."))

@@ -33,12 +33,17 @@ async def index() -> Any:
 
 
 async def _render_profile(errors: dict[str, str], status: int = 200) -> Response:
-    return _page(await render_template(
-        "settings/profile.html", errors=errors, account=g.viewer,
-        known_languages=profiles.KNOWN_LANGUAGES,
-        avatar=await profiles.profile_image(g.viewer, "avatar"),
-        header=await profiles.profile_image(g.viewer, "header"),
-    ), status)
+    return _page(
+        await render_template(
+            "settings/profile.html",
+            errors=errors,
+            account=g.viewer,
+            known_languages=profiles.KNOWN_LANGUAGES,
+            avatar=await profiles.profile_image(g.viewer, "avatar"),
+            header=await profiles.profile_image(g.viewer, "header"),
+        ),
+        status,
+    )
 
 
 @bp.get("/profile")
@@ -71,10 +76,14 @@ async def profile_save() -> Any:
 
 
 async def _render(template: str, errors: dict[str, str], status: int = 200) -> Response:
-    return _page(await render_template(
-        template, errors=errors,
-        min_password_length=_settings().registration.min_password_length,
-    ), status)
+    return _page(
+        await render_template(
+            template,
+            errors=errors,
+            min_password_length=_settings().registration.min_password_length,
+        ),
+        status,
+    )
 
 
 @bp.get("/account")
@@ -131,7 +140,10 @@ async def password_save() -> Any:
     token = request.cookies.get(security.SESSION_COOKIE, "")
     try:
         await accounts.change_password(
-            _settings(), g.viewer_user, str(form.get("current_password", "")), new,
+            _settings(),
+            g.viewer_user,
+            str(form.get("current_password", "")),
+            new,
             keep_token_hash=sessions.token_hash(token),
         )
     except RedfedError as exc:
@@ -154,6 +166,12 @@ async def language_switch() -> Any:
     if g.viewer_user is not None:
         await profiles.set_ui_locale(_settings(), g.viewer_user, locale)
     response = redirect(target)
-    response.set_cookie(LANGUAGE_COOKIE, locale, max_age=365 * 86400, samesite="Lax",
-                        httponly=True, secure=_settings().instance.scheme == "https")
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        locale,
+        max_age=365 * 86400,
+        samesite="Lax",
+        httponly=True,
+        secure=_settings().instance.scheme == "https",
+    )
     return response

@@ -86,8 +86,13 @@ async def note_translation(note: Note) -> TranslationView | None:
             log.info("translation.auto_failed note=%s detail=%s", note.id, exc.detail)
     elif normalize_language(request.args.get("translate")) == target:
         translation = await cached_translation(note, target)
-    return TranslationView(note.id, target, language_name(normalize_language(note.language)),
-                           translation, automatic and translation is not None)
+    return TranslationView(
+        note.id,
+        target,
+        language_name(normalize_language(note.language)),
+        translation,
+        automatic and translation is not None,
+    )
 
 
 def _wants_json() -> bool:
@@ -105,14 +110,21 @@ async def translate(note_id: int) -> Any:
     target = normalize_language(form.get("target")) or _offered_target(note) or ""
     result = await translate_note(security.runtime(), note, target, g.viewer)
     if _wants_json():
-        view = TranslationView(note.id, result.target_language,
-                               language_name(result.source_language), result, False)
+        view = TranslationView(
+            note.id, result.target_language, language_name(result.source_language), result, False
+        )
         html = await render_template(FRAGMENT, note=note, translation_view=view)
-        return jsonify({"title": result.title, "content_html": result.content_html,
-                        "spoiler_text": result.spoiler_text,
-                        "source_language": result.source_language,
-                        "target_language": result.target_language,
-                        "provider": result.provider, "html": html})
+        return jsonify(
+            {
+                "title": result.title,
+                "content_html": result.content_html,
+                "spoiler_text": result.spoiler_text,
+                "source_language": result.source_language,
+                "target_language": result.target_language,
+                "provider": result.provider,
+                "html": html,
+            }
+        )
     default = urlsplit(note.url).path if note.local and note.url else "/"
     back = security.safe_next(form.get("next"), default=default)
     query = urlencode({"translate": result.target_language})
