@@ -53,7 +53,8 @@ test-postgres: $(DEV_STAMP)
 	REDFED_TEST_DATABASE_URL=$${REDFED_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser"
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/redfed/activitypub src/redfed/federation src/redfed/services
 
