@@ -1,6 +1,6 @@
 """Co-engagement pairs on a real database: made by the worker after a like, added by the
-database (concurrent likes lose nothing), trimmed to each note's top k, and only with what the
-person liked before."""
+database (concurrent likes lose nothing), trimmed to each note's top k stored, only with what
+the person liked before, and served to ranking as each liked note's strongest few."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 
 from redfed.models import FeedEvent, Job, JobState, NoteNeighbour
 from redfed.services import jobs as queue
-from redfed.services.feed import events, signals
+from redfed.services.feed import candidates, events, signals
+from redfed.services.feed.coengagement import DEFAULT_TOP_K, STORED_NEIGHBOURS
 from redfed.services.feed.events import COENGAGEMENT_JOB
 from redfed.services.feed.types import FeedEvent as Kind
 from redfed.services.feed.types import FeedSettings
@@ -80,6 +81,28 @@ async def test_each_note_keeps_its_top_k_and_ties_go_to_the_smaller_id(settings,
     # keeps its one pair (with the hub).
     assert {b for a, b in pairs if a == hub.id} == {others[0].id, others[1].id}
     assert {a for a, b in pairs if b == hub.id} == {o.id for o in others}
+
+
+async def test_a_note_stores_more_pairs_than_it_serves_and_ranking_reads_the_strongest(
+    settings, db
+):
+    """A note keeps a buffer of pairs above what ranking reads, so a pair that grows slowly
+    is not trimmed away before it can overtake the incumbents (coengagement.py); ranking
+    reads each liked note's top DEFAULT_TOP_K."""
+    assert STORED_NEIGHBOURS > DEFAULT_TOP_K
+    person = await account("p", user=True)
+    seed = await note(await account("seed"), "x")
+    others = [await note(await account(f"o{i}"), "x") for i in range(DEFAULT_TOP_K + 5)]
+    # Given a liked note with more stored pairs than are served, of distinct strengths
+    for rank, other in enumerate(others):
+        await NoteNeighbour.create(note_id=seed.id, neighbour_id=other.id, score=100.0 - rank)
+    await _like(person, seed)
+    # When ranking asks for the person's neighbours
+    served = await candidates.by_neighbours(person.id)
+    # Then it reads the strongest DEFAULT_TOP_K of them, scaled by the strongest
+    assert set(served) == {o.id for o in others[:DEFAULT_TOP_K]}
+    assert served[others[0].id] == (pytest.approx(1.0), seed.id)
+    assert await NoteNeighbour.filter(note_id=seed.id).count() == DEFAULT_TOP_K + 5
 
 
 async def test_an_erased_like_pairs_nothing(settings, db, worker):

@@ -19,10 +19,10 @@ from tortoise.expressions import Q
 from tortoise.signals import post_save
 
 from redfed.ids import min_id_for
-from redfed.models import Note, NoteNeighbour, TrendingNote, Visibility
+from redfed.models import Note, TrendingNote, Visibility
 from redfed.services.visibility import as_datetime, ids_in_sql, raw_rows
 
-from .coengagement import SEED_LIKES, neighbour_scores
+from .coengagement import DEFAULT_TOP_K, SEED_LIKES, neighbour_scores
 from .signals import POSITIVE_KINDS
 from .types import (
     SOURCE_INTEREST,
@@ -86,15 +86,24 @@ async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) 
     return heapq.nlargest(limit, {int(r[0]) for r in rows})
 
 
+# Each seed's strongest DEFAULT_TOP_K stored pairs (a note stores more: coengagement.py), in
+# the order coengagement.top_neighbours keeps them.
+_SERVED_NEIGHBOURS = (
+    "SELECT note_id, neighbour_id, score FROM (SELECT note_id, neighbour_id, score,"
+    " ROW_NUMBER() OVER (PARTITION BY note_id ORDER BY score DESC, neighbour_id) AS pos"
+    " FROM note_neighbours WHERE note_id IN ({seeds})) AS ranked WHERE pos <= {{}}"
+)
+
+
 async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
     """ "People who liked what you like, also liked": neighbours of recent likes, minus
     neighbours of notes marked "not interested"."""
     liked, disliked = await _liked_and_disliked(account_id)
     if not liked and not disliked:
         return {}
-    rows = await NoteNeighbour.filter(note_id__in=[*liked, *disliked]).values_list(
-        "note_id", "neighbour_id", "score"
-    )
+    seeds = [*liked, *disliked]
+    marks = ", ".join(["{}"] * len(seeds))
+    rows = await raw_rows(_SERVED_NEIGHBOURS.format(seeds=marks), [*seeds, DEFAULT_TOP_K])
     table: dict[int, dict[int, float]] = {}
     for a, b, s in rows:
         table.setdefault(int(a), {})[int(b)] = float(s)

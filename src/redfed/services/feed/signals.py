@@ -23,7 +23,7 @@ from redfed.models import (
 )
 from redfed.services.visibility import raw_rows
 
-from .coengagement import DEFAULT_TOP_K, RECENT_POSITIVES, like_increments
+from .coengagement import RECENT_POSITIVES, STORED_NEIGHBOURS, like_increments
 from .profile import InterestProfile, add_weights, profile_from_interests, set_interest
 from .types import FeedEvent as Kind
 from .types import FeedSettings
@@ -200,8 +200,9 @@ async def recent_positive_ids(
 
 
 # Each increment is added by the database (no read-modify-write: two likes at once lose
-# nothing), then every touched note keeps its top k (ties: the smaller neighbour id, as
-# coengagement.top_neighbours). Window functions: SQLite ≥ 3.25, PostgreSQL.
+# nothing), then every touched note keeps its top k stored pairs (ties: the smaller neighbour
+# id, as coengagement.top_neighbours); candidates.by_neighbours serves the top DEFAULT_TOP_K.
+# Window functions: SQLite ≥ 3.25, PostgreSQL.
 _ADD_PAIRS = (
     "INSERT INTO note_neighbours (note_id, neighbour_id, score) VALUES {rows}"
     " ON CONFLICT (note_id, neighbour_id)"
@@ -216,7 +217,7 @@ _KEEP_TOP = (
 
 
 async def add_coengagement(
-    account_id: int, note_id: int, event_id: int, k: int = DEFAULT_TOP_K
+    account_id: int, note_id: int, event_id: int, k: int = STORED_NEIGHBOURS
 ) -> None:
     """Pair a liked note with the person's positives before that like (`event_id`), both
     directions: up to 2 × RECENT_POSITIVES pair increments in one statement, and one more to
