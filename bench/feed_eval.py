@@ -25,6 +25,7 @@ from redfed.services.feed.coengagement import (
     DEFAULT_TOP_K,
     RECENT_POSITIVES,
     SEED_LIKES,
+    STORED_NEIGHBOURS,
     decay_factor,
     decay_neighbours,
     like_increments,
@@ -49,7 +50,7 @@ DAY = 86400.0
 POP_HALF_LIFE_DAYS = 7.0  # the popularity baseline's gravity
 SMALL_AUTHOR_LIKES = 5  # an author with fewer prior likes is "small"
 NEW_AUTHOR_DAYS = 14.0  # an author whose first note is this recent is "new"
-NEIGHBOURS_K = DEFAULT_TOP_K  # what the server keeps per note
+NEIGHBOURS_K = DEFAULT_TOP_K  # what the server serves per note (it stores STORED_NEIGHBOURS)
 DATA_DIR = Path(__file__).resolve().parent / ".data"  # git-ignored
 LANGS = {
     "m.02h40lc": "en",
@@ -190,9 +191,15 @@ class Replay:
         if event is FeedEvent.LIKE:
             self.positives[user] += 1
             grow = self._growth(ts)
+            touched = set()
             for a, b, inc in like_increments(iid, self.recent[user], self.positives[user]):
                 row = self.pairs[a]
                 row[b] = row.get(b, 0.0) + inc * grow
+                touched.add(a)
+            # Like the server's pairing job: every touched note keeps its stored top pairs.
+            for a in touched:
+                if len(self.pairs[a]) > STORED_NEIGHBOURS:
+                    self.pairs[a] = top_neighbours(self.pairs[a], STORED_NEIGHBOURS)
             # Like the server: pairs with the last RECENT_POSITIVES likes (signals.py).
             self.recent[user] = [iid, *self.recent[user][: RECENT_POSITIVES - 1]]
             self.liked_authors[user].add(item.author)
@@ -317,7 +324,7 @@ def build_window(
     cat = set(catalogue)
     test = [e for e in events if cut <= e[3] < end]
     viewers = warm_viewers(snap, test, cat) + cold_viewers(items, snap, test, cat, s)
-    # The server keeps each note's top-K neighbours by decayed co-count (coengagement.py).
+    # The server serves each note's top-K stored neighbours by decayed co-count (candidates.py).
     neighbours = {i: top_neighbours(row, NEIGHBOURS_K) for i, row in snap.co_counts.items()}
     return Window(cut, catalogue, base, pop_order, by_author, influencers, neighbours, viewers)
 
