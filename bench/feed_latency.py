@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from redfed.db import close_database, migrate_database, open_database  # noqa: E402
 from redfed.gc_tuning import freeze_long_lived  # noqa: E402
 from redfed.ids import EPOCH_MS  # noqa: E402
+from redfed.services.feed.coengagement import STORED_NEIGHBOURS  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
 TARGET_P99_MS = 100.0
@@ -168,8 +169,9 @@ class World:
 
     def neighbours(self) -> Iterator[tuple[Any, ...]]:
         n = len(self.note_ids)
-        for i in range(0, n, max(1, n // 40_000)):  # ~40,000 notes with 20 neighbours each
-            for j in {self.rng.randrange(n) for _ in range(20)} - {i}:
+        # ~40,000 notes with a full row each: what a note stores, not only what it serves.
+        for i in range(0, n, max(1, n // 40_000)):
+            for j in {self.rng.randrange(n) for _ in range(STORED_NEIGHBOURS)} - {i}:
                 yield (self.rng.random(), self.note_ids[j], self.note_ids[i])
 
     def author_engagement(self) -> Iterator[tuple[Any, ...]]:
