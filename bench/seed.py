@@ -32,21 +32,12 @@ from redfed.models import (
     Tag,
     Visibility,
 )
+from redfed.services.registration import SUGGESTED_INTERESTS
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
+# The sign-up suggestions first (seeded people pick their interests among them), then more.
 TAGS = [
-    "travel",
-    "food",
-    "photography",
-    "fashion",
-    "beauty",
-    "fitness",
-    "home",
-    "books",
-    "pets",
-    "outdoors",
-    "cooking",
-    "art",
+    *SUGGESTED_INTERESTS,
     "coffee",
     "matcha",
     "hiking",
@@ -151,7 +142,7 @@ def _account(
         public_key_pem="-",
         private_key_pem=None,
         languages=[rng.choice(["en", "zh"])],
-        interests=rng.sample(TAGS[:12], 3),
+        interests=rng.sample(SUGGESTED_INTERESTS, 3),
         created_at=created,
         updated_at=created,
     )
