@@ -61,6 +61,13 @@ class LiveServer:
         assert proc.returncode == 0, f"redfed {' '.join(args)}: {err.decode()[-2000:]}"
         return out.decode()
 
+    async def create_user(self, username: str) -> str:
+        """`redfed user create` as an admin would; returns the password it prints."""
+        created = await self.cli("user", "create", username)
+        found = re.search(r"Password: (\S+)", created)
+        assert found, created
+        return found.group(1)
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

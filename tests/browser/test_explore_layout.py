@@ -5,7 +5,6 @@ reads logo, search, tabs, then the person's actions. Found on the issue 4 walkth
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.browser.photos import make_photo
-from tests.browser.test_new_user_journey import log_in, new_page, post_note
+from tests.browser.test_new_user_journey import log_in, new_page, post_note, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -34,8 +33,7 @@ _MENU_REACHABLE = """menu => [...menu.querySelectorAll('button')].map(button => 
 
 async def _authors_post(live_server: LiveServer, chromium: Any, tmp_path: Path) -> None:
     for index, name in enumerate(("bob", "chen")):
-        created = await live_server.cli("user", "create", name)
-        password = re.search(r"Password: (\S+)", created).group(1)  # type: ignore[union-attr]
+        password = await live_server.create_user(name)
         page = await new_page(chromium)
         await log_in(page, live_server.base, name, password)
         photo = make_photo(tmp_path / f"{name}.jpg", index)
@@ -44,11 +42,7 @@ async def _authors_post(live_server: LiveServer, chromium: Any, tmp_path: Path) 
 
 
 async def _sign_up(page: Page, base: str) -> None:
-    await page.goto(f"{base}/signup")
-    await page.fill("#username", "mei")
-    await page.fill("#password", "hotpot-lover-88")
-    await page.click("label[for=interest-travel]")
-    await page.click("form[action='/signup'] button[type=submit]")
+    await sign_up(page, base, "mei", "hotpot-lover-88", "travel")
     await expect(page.locator("article.note-card").nth(1)).to_be_visible()
 
 

@@ -5,14 +5,13 @@ author per page, so there can be several), while "not interested" hides only its
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.test_new_user_journey import log_in, new_page, post_note
+from tests.browser.test_new_user_journey import log_in, new_page, post_note, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +22,7 @@ SHOW_FEWER_MESSAGE = "Got it: fewer notes from this author."
 
 async def _authors_post_twice(live_server: LiveServer, chromium: Any) -> None:
     for name in AUTHORS:
-        created = await live_server.cli("user", "create", name)
-        password = re.search(r"Password: (\S+)", created).group(1)  # type: ignore[union-attr]
+        password = await live_server.create_user(name)
         page = await new_page(chromium)
         await log_in(page, live_server.base, name, password)
         for number in range(1, NOTES_EACH + 1):
@@ -33,11 +31,7 @@ async def _authors_post_twice(live_server: LiveServer, chromium: Any) -> None:
 
 
 async def _sign_up_to_explore(page: Page, base: str) -> None:
-    await page.goto(f"{base}/signup")
-    await page.fill("#username", "mei")
-    await page.fill("#password", "hotpot-lover-88")
-    await page.click("label[for=interest-travel]")
-    await page.click("form[action='/signup'] button[type=submit]")
+    await sign_up(page, base, "mei", "hotpot-lover-88", "travel")
     await page.wait_for_load_state()  # feed.js binds the card menus once the page is loaded
 
 
