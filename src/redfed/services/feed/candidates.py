@@ -91,7 +91,7 @@ async def by_interest(tag_weights: Mapping[str, float], since: int, limit: int) 
 _SERVED_NEIGHBOURS = (
     "SELECT note_id, neighbour_id, score FROM (SELECT note_id, neighbour_id, score,"
     " ROW_NUMBER() OVER (PARTITION BY note_id ORDER BY score DESC, neighbour_id) AS pos"
-    " FROM note_neighbours WHERE note_id IN ({seeds})) AS ranked WHERE pos <= {{}}"
+    " FROM note_neighbours WHERE {seeds}) AS ranked WHERE pos <= {{}}"
 )
 
 
@@ -101,9 +101,8 @@ async def by_neighbours(account_id: int) -> dict[int, tuple[float, int | None]]:
     liked, disliked = await _liked_and_disliked(account_id)
     if not liked and not disliked:
         return {}
-    seeds = [*liked, *disliked]
-    marks = ", ".join(["{}"] * len(seeds))
-    rows = await raw_rows(_SERVED_NEIGHBOURS.format(seeds=marks), [*seeds, DEFAULT_TOP_K])
+    seeds, param = ids_in_sql("note_id", [*liked, *disliked])
+    rows = await raw_rows(_SERVED_NEIGHBOURS.format(seeds=seeds), [param, DEFAULT_TOP_K])
     table: dict[int, dict[int, float]] = {}
     for a, b, s in rows:
         table.setdefault(int(a), {})[int(b)] = float(s)
